@@ -1,0 +1,66 @@
+"""qungui on Chalice: wiring only. Routes adapt HTTP to chalicelib.gateway; the logic lives in chalicelib/.
+
+Handler names are permanent: renaming one leaves the old Lambda (and its schedule) running in every deployed stage.
+"""
+
+from __future__ import annotations
+
+from chalice.app import Chalice, ConvertToMiddleware, Response
+
+from chalicelib import runtime, verify_files
+from chalicelib.events import Channel
+from chalicelib.gateway import HttpRequest, HttpResponse
+from chalicelib.observability import SERVICE, logger
+from chalicelib.tenants import TenantError
+
+app = Chalice(app_name=SERVICE, configure_logs=False)
+app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
+
+# The platforms are not consistent about Content-Type (text/xml, application/xml, application/json, none): accept all.
+ANY_CONTENT = ["*/*"]
+
+
+def _answer(channel: Channel, tenant: str) -> Response:
+    request = app.current_request
+    assert request is not None
+    reply = runtime.gateway().handle(
+        channel,
+        HttpRequest(
+            method=request.method,
+            tenant_id=tenant,
+            query=dict(request.query_params or {}),
+            body=request.raw_body if request.method == "POST" else b"",
+        ),
+    )
+    return _response(reply)
+
+
+def _response(reply: HttpResponse) -> Response:
+    return Response(body=reply.body, status_code=reply.status, headers={"Content-Type": reply.content_type})
+
+
+@app.route("/wecom/{tenant}/callback", methods=["GET", "POST"], content_types=ANY_CONTENT)
+def wecom_callback(tenant: str) -> Response:
+    return _answer(Channel.APP, tenant)
+
+
+@app.route("/wecom/{tenant}/bot", methods=["GET", "POST"], content_types=ANY_CONTENT)
+def wecom_bot(tenant: str) -> Response:
+    return _answer(Channel.BOT, tenant)
+
+
+@app.route("/mp/{tenant}/callback", methods=["GET", "POST"], content_types=ANY_CONTENT)
+def mp_callback(tenant: str) -> Response:
+    return _answer(Channel.MP, tenant)
+
+
+@app.route("/{file_name}", methods=["GET"])
+def trusted_domain_file(file_name: str) -> Response:
+    code = verify_files.code_of(file_name)
+    try:
+        content = verify_files.content_for(code) if code else None
+    except TenantError:
+        return _response(HttpResponse(503, "temporarily unavailable, retry"))
+    if content is None:
+        return _response(HttpResponse(404, "not found"))
+    return _response(HttpResponse(200, content))

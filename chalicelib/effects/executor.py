@@ -1,0 +1,134 @@
+"""Applies an event's decisions exactly once.
+
+The planner turns (event, decisions, reply) into writes without touching AWS; the executor commits the plan and the
+event's dedup marker in one request: a conditional PutItem when the marker is the only write, else one
+TransactWriteItems. Either everything is written or nothing is, so a crash or a throttle between "effects applied"
+and "event marked done" cannot happen; a retried callback finds the marker and gets the stored reply back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.decisions import Decision, RecordActivity
+from chalicelib.events import Event
+from chalicelib.store import keys
+from chalicelib.store.models import DedupRecord, Item, MemberActivity
+
+DEDUP_TTL_SECONDS = 3 * 24 * 3600  # WeCom retries within seconds; three days also covers a replayed archive batch
+
+
+class StoreUnavailable(Exception):
+    """DynamoDB refused or failed the write for a reason other than a duplicate: answer 503 so the platform retries."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    body: str
+    content_type: str
+
+
+@dataclass(slots=True)
+class Plan:
+    marker: DedupRecord
+    updates: list[tuple[Item, list[Action]]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    duplicate: bool
+    reply: Reply | None
+
+
+def plan(event: Event, decisions: Sequence[Decision], reply: Reply | None, now: float) -> Plan:
+    """Pure: the writes an event causes. Every key is deterministic, so the same event always plans the same items."""
+    marker = DedupRecord(
+        keys.tenant_pk(event.tenant),
+        keys.dedup_sk(event.channel.value, event.event_id),
+        event_type=type(event).__name__,
+        reply_body=reply.body if reply else None,
+        reply_content_type=reply.content_type if reply else None,
+        decisions=[decision.kind for decision in decisions],
+        processed_at=int(now),
+        expires_at=datetime.fromtimestamp(now + DEDUP_TTL_SECONDS, tz=UTC),
+    )
+    result = Plan(marker=marker)
+    for decision in decisions:
+        if isinstance(decision, RecordActivity):
+            result.updates.append(_activity_update(event.tenant, decision))
+    return result
+
+
+def _activity_update(tenant: str, decision: RecordActivity) -> tuple[Item, list[Action]]:
+    item = MemberActivity(keys.tenant_pk(tenant), keys.member_sk(decision.chat_id, decision.member))
+    actions: list[Action] = [
+        MemberActivity.tenant.set(tenant),
+        MemberActivity.chat_id.set(decision.chat_id),
+        MemberActivity.member.set(decision.member),
+        MemberActivity.last_active_at.set(decision.at),
+        MemberActivity.messages.add(1),
+        MemberActivity.gsi2pk.set(keys.activity_gsi_pk(tenant, decision.chat_id)),
+        MemberActivity.gsi2sk.set(keys.activity_gsi_sk(decision.at, decision.member)),
+    ]
+    return item, actions
+
+
+class Executor:
+    def commit(self, work: Plan) -> Outcome:
+        first_time = DedupRecord.pk.does_not_exist()
+        try:
+            if not work.updates:
+                work.marker.save(condition=first_time)
+            else:
+                connection = Item._get_connection().connection
+                with TransactWrite(connection=connection) as tx:
+                    tx.save(work.marker, condition=first_time, return_values="ALL_OLD")
+                    for item, actions in work.updates:
+                        tx.update(item, actions=actions)
+        except PutError as exc:
+            if _error_code(exc) == "ConditionalCheckFailedException":
+                return self._replay(work.marker)
+            raise StoreUnavailable(_error_code(exc)) from exc
+        except TransactWriteError as exc:
+            reasons = exc.cancellation_reasons if _error_code(exc) == "TransactionCanceledException" else []
+            if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+                return self._replay(work.marker, reasons[0].raw_item)
+            raise StoreUnavailable(_error_code(exc)) from exc
+        except PynamoDBException as exc:
+            raise StoreUnavailable(_error_code(exc)) from exc
+        reply = _reply_of(work.marker)
+        return Outcome(duplicate=False, reply=reply)
+
+    def _replay(self, marker: DedupRecord, raw_item: Any | None = None) -> Outcome:
+        from pynamodb.exceptions import DoesNotExist, GetError
+
+        try:
+            if raw_item:
+                stored = DedupRecord.from_raw_data(raw_item)
+            else:
+                stored = DedupRecord.get(marker.pk, marker.sk, consistent_read=True)
+        except (DoesNotExist, GetError) as exc:
+            raise StoreUnavailable("dedup marker vanished") from exc
+        return Outcome(duplicate=True, reply=_reply_of(stored))
+
+
+def _error_code(exc: PynamoDBException) -> str:
+    # PynamoDB's own cause_response_code trips over botocore errors that carry no response (connection failures).
+    cause = exc.cause
+    if isinstance(cause, ClientError):
+        return str(cause.response.get("Error", {}).get("Code", "ClientError"))
+    return type(cause or exc).__name__
+
+
+def _reply_of(marker: DedupRecord) -> Reply | None:
+    if marker.reply_body is None:
+        return None
+    return Reply(marker.reply_body, marker.reply_content_type or "text/plain")

@@ -1,0 +1,38 @@
+"""Structured logs and EMF metrics (Powertools). Never log secrets or message bodies at INFO."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+from chalicelib.events import Channel, Event
+
+SERVICE = "qungui"
+logger = Logger(service=SERVICE)
+
+
+def _count(name: str, dimension: str, value: str) -> None:
+    # One EMF record per outcome, written at once, so each carries its own dimension (rejection reason, channel)
+    # and nothing waits for a flush that an exception could skip.
+    with single_metric(name=name, unit=MetricUnit.Count, value=1, namespace=SERVICE) as metric:
+        metric.add_dimension(name=dimension, value=value)
+
+
+class PowertoolsTelemetry:
+    def accepted(self, channel: Channel, tenant: str, event: Event, duplicate: bool) -> None:
+        logger.info(
+            "callback duplicate" if duplicate else "callback accepted",
+            extra={"tenant": tenant, "channel": channel.value, "event_id": event.event_id,
+                   "event_type": type(event).__name__},
+        )
+        _count("CallbackDuplicate" if duplicate else "CallbackAccepted", "channel", channel.value)
+
+    def rejected(self, channel: Channel, tenant: str, reason: str, status: int) -> None:
+        logger.info("callback rejected", extra={"tenant": tenant, "channel": channel.value, "reason": reason,
+                                                "status": status})
+        _count("CallbackRejected", "reason", reason)
+
+    def unavailable(self, channel: Channel, tenant: str, reason: str) -> None:
+        logger.warning("dependency unavailable", extra={"tenant": tenant, "channel": channel.value,
+                                                        "reason": reason})
+        _count("DependencyFailure", "channel", channel.value)

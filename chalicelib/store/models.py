@@ -1,0 +1,137 @@
+"""PynamoDB models of the single qungui table (infra/tables.yaml creates it; keys come from store/keys.py).
+
+Connection settings come from the environment: the table name from QUNGUI_TABLE, the region from AWS_REGION or
+AWS_DEFAULT_REGION, and the endpoint from botocore's own resolution (AWS_ENDPOINT_URL[_DYNAMODB] for moto and the
+local stack), so no model hard-codes a host.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+from chalicelib.config import Settings
+
+SCHEMA_VERSION = 1
+_settings = Settings.from_env()
+
+
+class _Meta:
+    table_name = _settings.table_name
+    region = _settings.region
+    # Fail fast instead of hanging a callback past WeCom's 5 s budget.
+    connect_timeout_seconds = 2
+    read_timeout_seconds = 3
+    max_retry_attempts = 2
+
+
+class DueIndex(GlobalSecondaryIndex["Item"]):
+    """GSI1: items that fall due at a time (open acknowledgements, outbox retries), queried by due time only."""
+
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class ActivityIndex(GlobalSecondaryIndex["Item"]):
+    """GSI2: members of a group ordered by last activity, for the inactivity sweep."""
+
+    class Meta:
+        index_name = "gsi2"
+        projection = KeysOnlyProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class Item(Model):
+    """Base of every entity: the shared key schema, indexes, TTL and schema version."""
+
+    class Meta(_Meta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+    schema_version = NumberAttribute(default=SCHEMA_VERSION)
+    due = DueIndex()
+    activity = ActivityIndex()
+
+
+class TenantRecord(Item):
+    """A tenant's non-secret settings; secrets live in SSM under `secrets_parameter`."""
+
+    class Meta(_Meta):
+        pass
+
+    corp_id = UnicodeAttribute()
+    agent_id = NumberAttribute(null=True)
+    admins = ListAttribute(of=UnicodeAttribute, default=list)
+    secrets_parameter = UnicodeAttribute()
+    # Bumped on every re-key; the previous credentials stay valid until a callback verifies with the new ones.
+    secrets_generation = NumberAttribute(default=1)
+    previous_retired = BooleanAttribute(default=True)
+    bot_enabled = BooleanAttribute(default=False)
+    mp_app_id = UnicodeAttribute(null=True)
+    mp_mode = UnicodeAttribute(default="safe")
+    max_skew = NumberAttribute(default=300)
+    govern = UnicodeAttribute(default="all")
+    timezone = UnicodeAttribute(default="Asia/Shanghai")
+    verify_code = UnicodeAttribute(null=True)
+    created_at = NumberAttribute()
+    updated_at = NumberAttribute()
+
+
+class VerifyCode(Item):
+    """Maps a 可信域名 verification code to the file content WeCom expects at /WW_verify_{code}.txt."""
+
+    class Meta(_Meta):
+        pass
+
+    tenant = UnicodeAttribute()
+    content = UnicodeAttribute()
+
+
+class DedupRecord(Item):
+    """One per processed callback: written in the same transaction as the event's effects."""
+
+    class Meta(_Meta):
+        pass
+
+    event_type = UnicodeAttribute()
+    reply_body = UnicodeAttribute(null=True)  # the exact response body returned, for a byte-identical replay
+    reply_content_type = UnicodeAttribute(null=True)
+    decisions = ListAttribute(of=UnicodeAttribute, default=list)  # decision kinds, for audit; no message text
+    processed_at = NumberAttribute()
+
+
+class MemberActivity(Item):
+    """A member's presence in a group: last activity (for the sweep) and counters."""
+
+    class Meta(_Meta):
+        pass
+
+    tenant = UnicodeAttribute()
+    chat_id = UnicodeAttribute()
+    member = UnicodeAttribute()
+    last_active_at = NumberAttribute(default=0)
+    messages = NumberAttribute(default=0)
+    extra = MapAttribute[str, object](default=dict)
+
+
+ALL_MODELS: tuple[type[Item], ...] = (Item, TenantRecord, VerifyCode, DedupRecord, MemberActivity)
