@@ -29,10 +29,14 @@ def _answer(channel: Channel, tenant: str) -> Response:
             method=request.method,
             tenant_id=tenant,
             query=dict(request.query_params or {}),
-            body=request.raw_body if request.method == "POST" else b"",
+            body=_bytes(request.raw_body) if request.method == "POST" else b"",
         ),
     )
     return _response(reply)
+
+
+def _bytes(body: str | bytes) -> bytes:
+    return body.encode() if isinstance(body, str) else body
 
 
 def _response(reply: HttpResponse) -> Response:

@@ -87,7 +87,9 @@ class Gateway:
             raise Rejected(404, f"the {channel.value} channel is not configured for this tenant", "not_configured")
         return tenant
 
-    def _with_refetch(self, channel: Channel, tenant: Tenant, attempt: Callable[[Tenant], HttpResponse]) -> HttpResponse:
+    def _with_refetch(
+        self, channel: Channel, tenant: Tenant, attempt: Callable[[Tenant], HttpResponse]
+    ) -> HttpResponse:
         try:
             return attempt(tenant)
         except SignatureMismatch:

@@ -22,17 +22,21 @@ class PowertoolsTelemetry:
     def accepted(self, channel: Channel, tenant: str, event: Event, duplicate: bool) -> None:
         logger.info(
             "callback duplicate" if duplicate else "callback accepted",
-            extra={"tenant": tenant, "channel": channel.value, "event_id": event.event_id,
-                   "event_type": type(event).__name__},
+            extra={
+                "tenant": tenant,
+                "channel": channel.value,
+                "event_id": event.event_id,
+                "event_type": type(event).__name__,
+            },
         )
         _count("CallbackDuplicate" if duplicate else "CallbackAccepted", "channel", channel.value)
 
     def rejected(self, channel: Channel, tenant: str, reason: str, status: int) -> None:
-        logger.info("callback rejected", extra={"tenant": tenant, "channel": channel.value, "reason": reason,
-                                                "status": status})
+        logger.info(
+            "callback rejected", extra={"tenant": tenant, "channel": channel.value, "reason": reason, "status": status}
+        )
         _count("CallbackRejected", "reason", reason)
 
     def unavailable(self, channel: Channel, tenant: str, reason: str) -> None:
-        logger.warning("dependency unavailable", extra={"tenant": tenant, "channel": channel.value,
-                                                        "reason": reason})
+        logger.warning("dependency unavailable", extra={"tenant": tenant, "channel": channel.value, "reason": reason})
         _count("DependencyFailure", "channel", channel.value)

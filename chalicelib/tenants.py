@@ -81,7 +81,8 @@ class SecretSource:
         self._provider = provider
         self._max_age = max_age
 
-    def _ssm(self) -> Any:
+    def provider(self) -> Any:
+        """The Powertools SSMProvider (its `.client` is the boto3 SSM client), created on first use."""
         if self._provider is None:
             from aws_lambda_powertools.utilities.parameters import SSMProvider
 
@@ -92,7 +93,7 @@ class SecretSource:
         from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
         try:
-            value = self._ssm().get(name, decrypt=True, max_age=self._max_age, force_fetch=refresh)
+            value = self.provider().get(name, decrypt=True, max_age=self._max_age, force_fetch=refresh)
         except GetParameterError as exc:
             raise TenantError(f"secrets unavailable ({type(exc.__cause__ or exc).__name__})") from exc
         try:
@@ -139,7 +140,7 @@ class TenantDirectory:
                 actions=[TenantRecord.previous_retired.set(True)],
                 condition=TenantRecord.secrets_generation == tenant.generation,
             )
-        except Exception:  # noqa: BLE001 - a lost race or a throttle only delays retirement to the next callback
+        except Exception:
             return tenant
         retired = _replace_previous(tenant)
         self._cache[tenant.id] = (self._clock(), retired)
@@ -175,7 +176,7 @@ def tenant_from(record: TenantRecord, document: dict[str, Any]) -> Tenant:
         id=record.pk.removeprefix(keys.tenant_pk("")),
         corp_id=record.corp_id,
         agent_id=int(record.agent_id) if record.agent_id is not None else None,
-        admins=tuple(record.admins or ()),
+        admins=tuple(str(admin) for admin in record.admins or ()),
         secrets=Secrets.from_dict(document.get("current")),
         previous=previous,
         generation=generation,

@@ -1,4 +1,5 @@
-"""The 可信域名 verification files: WeCom fetches https://HOST/WW_verify_{code}.txt and expects the content it issued."""
+"""The 可信域名 verification files: WeCom fetches https://HOST/WW_verify_{code}.txt and expects the content it
+issued; the route carries no tenant, so the code alone finds it."""
 
 from __future__ import annotations
 

@@ -118,12 +118,25 @@ def add_tenant(args: argparse.Namespace) -> int:
     now = int(time.time())
     is_new = record is None
     if record is None:
-        missing = [flag for flag, value in (("--corp-id", args.corp_id), ("--token", given["token"]),
-                                            ("--aes-key", given["aes_key"])) if not value]
+        missing = [
+            flag
+            for flag, value in (
+                ("--corp-id", args.corp_id),
+                ("--token", given["token"]),
+                ("--aes-key", given["aes_key"]),
+            )
+            if not value
+        ]
         if missing:
             raise CliError(f"a new tenant needs {', '.join(missing)}")
-        record = TenantRecord(keys.tenant_pk(args.tenant_id), keys.tenant_profile_sk(), corp_id=args.corp_id,
-                              secrets_parameter=parameter, created_at=now, updated_at=now)
+        record = TenantRecord(
+            keys.tenant_pk(args.tenant_id),
+            keys.tenant_profile_sk(),
+            corp_id=args.corp_id,
+            secrets_parameter=parameter,
+            created_at=now,
+            updated_at=now,
+        )
         document: dict[str, Any] = {"generation": 1, "current": {}, "previous": None}
     else:
         document = aws.get_secrets_document(record.secrets_parameter)

@@ -64,8 +64,12 @@ class Peer:
 
     def app_verify(self, echo: str, timestamp: int, nonce: str = "47744683") -> Call:
         envelope = xmltodict.parse(self.app.encrypt_message(echo, nonce, timestamp))["xml"]
-        query = {"msg_signature": envelope["MsgSignature"], "timestamp": str(timestamp), "nonce": nonce,
-                 "echostr": envelope["Encrypt"]}
+        query = {
+            "msg_signature": envelope["MsgSignature"],
+            "timestamp": str(timestamp),
+            "nonce": nonce,
+            "echostr": envelope["Encrypt"],
+        }
         return Call(f"/wecom/{self.tenant}/callback?{urlencode(query)}", b"")
 
     def open_app_reply(self, body: str, timestamp: int, nonce: str) -> dict[str, str]:
@@ -80,7 +84,9 @@ class Peer:
         text = json.dumps(payload, ensure_ascii=False)
         envelope = xmltodict.parse(self.bot.encrypt_message(text, nonce, timestamp))["xml"]
         query = {"msg_signature": envelope["MsgSignature"], "timestamp": str(timestamp), "nonce": nonce}
-        return Call(f"/wecom/{self.tenant}/bot?{urlencode(query)}", json.dumps({"encrypt": envelope["Encrypt"]}).encode())
+        return Call(
+            f"/wecom/{self.tenant}/bot?{urlencode(query)}", json.dumps({"encrypt": envelope["Encrypt"]}).encode()
+        )
 
     def open_bot_reply(self, body: str, nonce: str) -> dict[str, object]:
         reply = json.loads(body)
@@ -93,7 +99,10 @@ class Peer:
     # ---- Official Account ----
     def mp_post_safe(self, plaintext_xml: str, timestamp: int, nonce: str = "1590219412") -> Call:
         envelope = xmltodict.parse(self.mp.encrypt_message(plaintext_xml, nonce, timestamp))["xml"]
-        body = f"<xml><ToUserName><![CDATA[{MP_ACCOUNT}]]></ToUserName><Encrypt><![CDATA[{envelope['Encrypt']}]]></Encrypt></xml>"
+        body = (
+            f"<xml><ToUserName><![CDATA[{MP_ACCOUNT}]]></ToUserName>"
+            f"<Encrypt><![CDATA[{envelope['Encrypt']}]]></Encrypt></xml>"
+        )
         query = {
             "signature": _plain_signature(self.mp_token, str(timestamp), nonce),
             "timestamp": str(timestamp),
@@ -105,13 +114,21 @@ class Peer:
         return Call(f"/mp/{self.tenant}/callback?{urlencode(query)}", body.encode())
 
     def mp_post_plain(self, plaintext_xml: str, timestamp: int, nonce: str = "1590219412") -> Call:
-        query = {"signature": _plain_signature(self.mp_token, str(timestamp), nonce), "timestamp": str(timestamp),
-                 "nonce": nonce, "openid": "o9AgO5Kd5ggOC-bXrbNODIiE3bGY"}
+        query = {
+            "signature": _plain_signature(self.mp_token, str(timestamp), nonce),
+            "timestamp": str(timestamp),
+            "nonce": nonce,
+            "openid": "o9AgO5Kd5ggOC-bXrbNODIiE3bGY",
+        }
         return Call(f"/mp/{self.tenant}/callback?{urlencode(query)}", plaintext_xml.encode())
 
     def mp_verify(self, echo: str, timestamp: int, nonce: str = "1590219412") -> Call:
-        query = {"signature": _plain_signature(self.mp_token, str(timestamp), nonce), "timestamp": str(timestamp),
-                 "nonce": nonce, "echostr": echo}
+        query = {
+            "signature": _plain_signature(self.mp_token, str(timestamp), nonce),
+            "timestamp": str(timestamp),
+            "nonce": nonce,
+            "echostr": echo,
+        }
         return Call(f"/mp/{self.tenant}/callback?{urlencode(query)}", b"")
 
     def open_mp_reply(self, body: str) -> dict[str, str]:

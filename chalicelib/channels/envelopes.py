@@ -58,7 +58,7 @@ def configured(channel: Channel, tenant: Tenant) -> bool:
         return False
     if channel is Channel.MP and not tenant.mp_app_id:
         return False
-    return channel is Channel.MP and tenant.mp_mode == "plain" or bool(creds[1])
+    return (channel is Channel.MP and tenant.mp_mode == "plain") or bool(creds[1])
 
 
 def _candidates(channel: Channel, tenant: Tenant) -> list[tuple[Secrets, bool]]:

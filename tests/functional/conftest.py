@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 from chalice.test import Client
+from oracle import AES_KEY, BOT_AES_KEY, BOT_TOKEN, CORP_ID, MP_AES_KEY, MP_APP_ID, MP_TOKEN, TOKEN, Peer
 
 from chalicelib import runtime
 from chalicelib.effects.executor import Executor
 from chalicelib.events import Channel, Event
 from chalicelib.gateway import Gateway
 from chalicelib.tenants import SecretSource, TenantDirectory
-from oracle import AES_KEY, BOT_AES_KEY, BOT_TOKEN, CORP_ID, MP_AES_KEY, MP_APP_ID, MP_TOKEN, TOKEN, Peer
 from qungui_cli.main import main as qungui
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,8 +54,13 @@ def telemetry() -> RecordingTelemetry:
 
 
 @pytest.fixture
-def directory(table, clock) -> TenantDirectory:
-    return TenantDirectory(SecretSource(), clock)
+def secret_source() -> SecretSource:
+    return SecretSource()
+
+
+@pytest.fixture
+def directory(table, clock, secret_source) -> TenantDirectory:
+    return TenantDirectory(secret_source, clock)
 
 
 @pytest.fixture

@@ -6,11 +6,11 @@ import json
 from urllib.parse import urlencode
 
 import pytest
+from conftest import NOW
+from oracle import Peer, app_text, bot_text, mp_text
 
 from chalicelib.store.models import DedupRecord, Item, MemberActivity
 from chalicelib.texts import commands as texts
-from conftest import NOW
-from oracle import Peer, app_text, bot_text, mp_text
 from qungui_cli.main import main as qungui
 
 V1_QUERY = {
@@ -51,8 +51,9 @@ def test_bot_and_mp_url_verification(client, tenant, peer):
     import xmltodict
 
     envelope = xmltodict.parse(bot)["xml"]
-    query = urlencode({"msg_signature": envelope["MsgSignature"], "timestamp": NOW, "nonce": "5",
-                       "echostr": envelope["Encrypt"]})
+    query = urlencode(
+        {"msg_signature": envelope["MsgSignature"], "timestamp": NOW, "nonce": "5", "echostr": envelope["Encrypt"]}
+    )
     assert client.http.get(f"/wecom/{tenant}/bot?{query}").body == b"777"
     assert client.http.get(peer.mp_verify("echo-me", NOW).path).body == b"echo-me"
 
@@ -71,8 +72,9 @@ def test_verification_with_a_bad_signature_is_refused(client, tenant):
     ("command", "expected", "cites"),
     [("帮助", texts.HELP, None), ("改昵称", texts.NICKNAME, "篇二 3.2"), ("免打扰", texts.MUTE, "篇三 9")],
 )
-def test_app_commands_get_an_encrypted_reply_an_independent_peer_can_open(client, tenant, peer, command, expected,
-                                                                          cites):
+def test_app_commands_get_an_encrypted_reply_an_independent_peer_can_open(
+    client, tenant, peer, command, expected, cites
+):
     call = peer.app_post(app_text("zhangsan", command, NOW, 1001), timestamp=NOW, nonce="8831")
     response = post(client, call)
     assert response.status_code == 200
@@ -120,8 +122,25 @@ def test_official_account_safe_mode_reply(client, tenant, peer):
 
 
 def test_official_account_plain_mode_reply_and_pinning(client, table, peer):
-    qungui(["tenant", "add", "plainco", "--corp-id", "wwplain", "--token", "t0", "--aes-key", "a" * 43,
-            "--mp-app-id", "wx134c8103faa5a59e", "--mp-token", "AAAAA", "--mp-mode", "plain"])
+    qungui(
+        [
+            "tenant",
+            "add",
+            "plainco",
+            "--corp-id",
+            "wwplain",
+            "--token",
+            "t0",
+            "--aes-key",
+            "a" * 43,
+            "--mp-app-id",
+            "wx134c8103faa5a59e",
+            "--mp-token",
+            "AAAAA",
+            "--mp-mode",
+            "plain",
+        ]
+    )
     plain_peer = Peer("plainco")
     response = post(client, plain_peer.mp_post_plain(mp_text("openid1", "帮助", NOW, 9), NOW))
     assert response.status_code == 200
@@ -212,8 +231,10 @@ def test_dynamodb_outage_on_tenant_load_is_a_503(client, tenant, peer, directory
 # ---- transport rules ----
 
 
-@pytest.mark.parametrize("content_type", ["text/xml", "application/xml", "application/json", None,
-                                          "application/octet-stream", "text/plain; charset=gbk"])
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/xml", "application/xml", "application/json", None, "application/octet-stream", "text/plain; charset=gbk"],
+)
 def test_any_content_type_is_accepted(client, tenant, peer, content_type):
     response = post(client, peer.app_post(app_text("u1", "帮助", NOW, 4000), NOW), content_type)
     assert response.status_code == 200
@@ -258,8 +279,9 @@ def test_hostile_or_malformed_envelopes_are_400(client, tenant, peer, body):
 
 
 def _signed(peer: Peer, encrypted: str, timestamp: int, nonce: str = "99") -> str:
-    from chalicelib.wecom.crypto import sign
     from oracle import TOKEN
+
+    from chalicelib.wecom.crypto import sign
 
     query = {"msg_signature": sign(TOKEN, str(timestamp), nonce, encrypted), "timestamp": timestamp, "nonce": nonce}
     return f"/wecom/{peer.tenant}/callback?{urlencode(query)}"
@@ -270,7 +292,9 @@ def test_signed_but_truncated_base64_is_400(client, tenant, peer):
 
     good = xmltodict.parse(peer.app.encrypt_message(app_text("u1", "帮助", NOW, 1), "99", NOW))["xml"]["Encrypt"]
     truncated = good[:-5]
-    response = client.http.post(_signed(peer, truncated, NOW), body=f"<xml><Encrypt>{truncated}</Encrypt></xml>".encode())
+    response = client.http.post(
+        _signed(peer, truncated, NOW), body=f"<xml><Encrypt>{truncated}</Encrypt></xml>".encode()
+    )
     assert response.status_code == 400
 
 
@@ -278,13 +302,14 @@ def test_signed_but_bad_padding_is_400(client, tenant, peer):
     import base64
 
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
     from oracle import AES_KEY
 
     key = base64.b64decode(AES_KEY + "=")
     encryptor = Cipher(algorithms.AES(key), modes.CBC(key[:16])).encryptor()
     encrypted = base64.b64encode(encryptor.update(b"\x00" * 63 + b"\x40") + encryptor.finalize()).decode()
-    response = client.http.post(_signed(peer, encrypted, NOW), body=f"<xml><Encrypt>{encrypted}</Encrypt></xml>".encode())
+    response = client.http.post(
+        _signed(peer, encrypted, NOW), body=f"<xml><Encrypt>{encrypted}</Encrypt></xml>".encode()
+    )
     assert response.status_code == 400
 
 

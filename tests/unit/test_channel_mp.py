@@ -113,7 +113,9 @@ CASES: dict[str, Event] = {
     ),
     "click.xml": MenuClicked(**FOLLOWER, kind="click", event_key="EVENTKEY"),
     "view.xml": MenuClicked(**FOLLOWER, kind="view", event_key="www.qq.com"),
-    "templatesendjobfinish.xml": DeliveryReported(**common(1395658920, "fromuser"), job_id="200163836", status="success"),
+    "templatesendjobfinish.xml": DeliveryReported(
+        **common(1395658920, "fromuser"), job_id="200163836", status="success"
+    ),
     "debug_demo.xml": Unrecognized(
         **common(1715943329, "o9AgO5Kd5ggOC-bXrbNODIiE3bGY"),
         type_name="event:debug_demo",

@@ -145,7 +145,9 @@ CASES: dict[str, Event] = {
         member_version_after="2e0e7b4f1f3b2c8e9e0b6f0d3a1c5b7e",
     ),
     "change_external_chat_change_owner.xml": GroupOwnerChanged(**by_sys(), chat_id=CHAT),
-    "change_external_chat_change_name.xml": GroupRenamed(**by_sys(1700642907), chat_id="wree9uDgAAfxkLu5-lEbsmQBjsb7V8Cg"),
+    "change_external_chat_change_name.xml": GroupRenamed(
+        **by_sys(1700642907), chat_id="wree9uDgAAfxkLu5-lEbsmQBjsb7V8Cg"
+    ),
     "change_external_chat_change_notice.xml": GroupNoticeChanged(**by_sys(), chat_id=CHAT),
     "change_contact_create_user.xml": DirectoryChanged(
         **by_sys(),
@@ -172,7 +174,9 @@ CASES: dict[str, Event] = {
     "change_contact_create_party.xml": DirectoryChanged(
         **by_sys(1559661734), change_type="create_party", party_id="20", name="综合车间党支部"
     ),
-    "change_contact_update_party.xml": DirectoryChanged(**by_sys(), change_type="update_party", party_id="2", name="张三"),
+    "change_contact_update_party.xml": DirectoryChanged(
+        **by_sys(), change_type="update_party", party_id="2", name="张三"
+    ),
     "change_contact_delete_party.xml": DirectoryChanged(**by_sys(), change_type="delete_party", party_id="2"),
     "change_contact_update_tag.xml": DirectoryChanged(**by_sys(), change_type="update_tag", tag_id="1"),
     "change_external_contact_add_external_contact.xml": ExternalContactChanged(
@@ -182,7 +186,10 @@ CASES: dict[str, Event] = {
         external_user_id="woAJ2GCAAAXtWyujaWJHDDGi0mACH71w",
     ),
     "change_external_contact_del_follow_user.xml": ExternalContactChanged(
-        **by_sys(), change_type="del_follow_user", user_id="zhangsan", external_user_id="woAJ2GCAAAXtWyujaWJHDDGi0mACH71w"
+        **by_sys(),
+        change_type="del_follow_user",
+        user_id="zhangsan",
+        external_user_id="woAJ2GCAAAXtWyujaWJHDDGi0mACH71w",
     ),
     "change_external_contact_msg_audit_approved.xml": ExternalContactChanged(
         **by_sys(),

@@ -233,7 +233,17 @@ def test_unknown_msgtype_is_unrecognized() -> None:
     event = mapped(group_text(msgtype="location"))
     assert isinstance(event, Unrecognized)
     assert event.type_name == "bot:location"
-    assert event.fields == ("aibotid", "chatid", "chattype", "from", "msgid", "msgtype", "quote", "response_url", "text")
+    assert event.fields == (
+        "aibotid",
+        "chatid",
+        "chattype",
+        "from",
+        "msgid",
+        "msgtype",
+        "quote",
+        "response_url",
+        "text",
+    )
 
 
 @pytest.mark.parametrize("payload", [[], "text", 3, None])
