@@ -3,32 +3,30 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 
+from qungui_cli import target
 from qungui_cli.errors import CliError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from qungui_cli import tenant_cmd
+    from qungui_cli import dev, tenant_cmd
 
     parser = argparse.ArgumentParser(prog="qungui", description="qungui (群规): group rulebook enforcement for WeCom.")
     parser.add_argument("--stage", help="act on a deployed stage (dev, prod) with the usual AWS credentials")
     commands = parser.add_subparsers(dest="command", required=True)
     tenant_cmd.register(commands)
+    dev.register(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.stage:
-        # Before chalicelib is imported: the models read their table name from the environment once.
-        os.environ["QUNGUI_STAGE"] = args.stage
-        os.environ.setdefault("QUNGUI_TABLE", f"qungui-{args.stage}")
-        os.environ.setdefault("QUNGUI_SSM_PREFIX", f"/qungui/{args.stage}")
     try:
+        if getattr(args, "needs_target", True):
+            target.select(args.stage)
         return int(args.handler(args))
     except CliError as exc:
         print(f"qungui: {exc}", file=sys.stderr)

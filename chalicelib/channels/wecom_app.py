@@ -5,11 +5,12 @@ is authenticated before it gets here, but authenticated is not well-formed: ever
 missing tag, a nested element where text was expected, or a number that is not one yields a default, never an
 exception.
 
-Formats: messages path/90239; events path/90240 (enter_agent, subscribe, LOCATION, click/view/scancode_*,
-batch_job_result, template_card_event); change_contact path/90970 (third-party copy path/90639 carries the party and
-tag fields: Id/Name/ParentId/Order, TagId/AddUserItems/…); change_external_chat path/92130; change_external_contact
-path/92130 family; msgaudit_notify path/95039. The helpers below are shared with `channels.mp`: the Official Account
-XML is the format WeCom's was copied from.
+Formats: messages path/90239 (代开发 copy path/96467); events path/90240 (enter_agent, subscribe, LOCATION,
+click/view/scancode_*, batch_job_result, template_card_event); change_contact path/96302 (the third-party copy
+path/90639 documents the party and tag fields Id/Name/ParentId/Order and TagId/AddUserItems/…); change_external_chat
+path/92130 (代开发 copy path/96361); change_external_contact as in wechatpy `work/events.py` (msg_audit_approved from
+path/92005, secondary); msgaudit_notify path/95039. The helpers below are shared with `channels.mp`: the Official
+Account XML is the format WeCom's was copied from.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ ATTACHMENT_TAGS = (
 
 # Latest epoch a datetime can hold (9999-12-31T23:59:59Z): a later "time" would fail downstream, so it is garbage.
 _EPOCH_MAX = 253_402_300_799
-# ASCII digits only: int() would also take " 12", "1_000", full-width digits, and spend quadratic time on huge strings.
+# ASCII digits only: int() would also take " 12", "1_000" and full-width digits, and raise past 4300 digits.
 _DIGITS = re.compile(r"[0-9]{1,12}")
 # Plain decimals only: float() would also take "nan", "inf" and "1e999", which break comparisons and arithmetic.
 _DECIMAL = re.compile(r"[+-]?[0-9]{1,10}(?:\.[0-9]{1,20})?")

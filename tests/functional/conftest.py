@@ -81,7 +81,7 @@ def client(gateway) -> Iterator[Client]:
 
 def register(tenant: str = "acme", *extra: str) -> None:
     args = [
-        "tenant", "add", tenant, "--corp-id", CORP_ID, "--token", TOKEN, "--aes-key", AES_KEY,
+        "--stage", "dev", "tenant", "add", tenant, "--corp-id", CORP_ID, "--token", TOKEN, "--aes-key", AES_KEY,
         "--agent-id", "1000002", "--secret", "app-secret", "--admins", "boss,deputy",
         "--bot-token", BOT_TOKEN, "--bot-aes-key", BOT_AES_KEY,
         "--mp-app-id", MP_APP_ID, "--mp-token", MP_TOKEN, "--mp-aes-key", MP_AES_KEY, "--mp-secret", "mp-secret",

@@ -124,6 +124,8 @@ def test_official_account_safe_mode_reply(client, tenant, peer):
 def test_official_account_plain_mode_reply_and_pinning(client, table, peer):
     qungui(
         [
+            "--stage",
+            "dev",
             "tenant",
             "add",
             "plainco",
@@ -243,7 +245,7 @@ def test_any_content_type_is_accepted(client, tenant, peer, content_type):
 def test_stale_timestamp_is_refused_and_per_tenant_skew_applies(client, tenant, peer):
     stale = peer.app_post(app_text("u1", "帮助", NOW - 301, 5001), timestamp=NOW - 301)
     assert post(client, stale).status_code == 400
-    assert qungui(["tenant", "add", "acme", "--max-skew", "0"]) == 0
+    assert qungui(["--stage", "dev", "tenant", "add", "acme", "--max-skew", "0"]) == 0
     from chalicelib import runtime
 
     runtime.gateway()._tenants.forget("acme")
@@ -338,7 +340,7 @@ def test_unrecognized_event_is_accepted_silently(client, tenant, peer, telemetry
 
 
 def test_bot_channel_not_configured_is_404(client, table):
-    qungui(["tenant", "add", "nobot", "--corp-id", "wwx", "--token", "t0", "--aes-key", "a" * 43])
+    qungui(["--stage", "dev", "tenant", "add", "nobot", "--corp-id", "wwx", "--token", "t0", "--aes-key", "a" * 43])
     call = Peer("nobot").bot_post(bot_text("u", "帮助", "m1"), NOW)
     assert post(client, call, "application/json").status_code == 404
 

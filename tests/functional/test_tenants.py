@@ -22,7 +22,7 @@ def post(client, call):
 
 def test_show_masks_every_secret(tenant, capsys):
     capsys.readouterr()
-    assert qungui(["tenant", "show", "acme"]) == 0
+    assert qungui(["--stage", "dev", "tenant", "show", "acme"]) == 0
     shown = capsys.readouterr().out
     view = json.loads(shown)
     assert view["corp_id"] == "ww1436e0e65a779aee"
@@ -46,6 +46,8 @@ def test_secret_options_read_at_file(table, tmp_path):
     assert (
         qungui(
             [
+                "--stage",
+                "dev",
                 "tenant",
                 "add",
                 "filed",
@@ -79,7 +81,7 @@ def test_secret_options_read_at_file(table, tmp_path):
     ],
 )
 def test_bad_options_are_clear_cli_errors(table, capsys, args, message):
-    assert qungui(["tenant", "add", *args]) == 2
+    assert qungui(["--stage", "dev", "tenant", "add", *args]) == 2
     error = capsys.readouterr().err
     assert error.startswith("qungui: ")
     assert message in error
@@ -87,12 +89,12 @@ def test_bad_options_are_clear_cli_errors(table, capsys, args, message):
 
 
 def test_show_unknown_tenant(table, capsys):
-    assert qungui(["tenant", "show", "ghost"]) == 2
+    assert qungui(["--stage", "dev", "tenant", "show", "ghost"]) == 2
     assert "unknown tenant" in capsys.readouterr().err
 
 
 def test_readding_updates_and_keeps_what_was_not_given(tenant):
-    assert qungui(["tenant", "add", "acme", "--admins", "newboss", "--govern", "listed"]) == 0
+    assert qungui(["--stage", "dev", "tenant", "add", "acme", "--admins", "newboss", "--govern", "listed"]) == 0
     record = TenantRecord.get("T#acme", "PROFILE")
     assert (record.admins, record.govern, record.corp_id, record.agent_id) == (
         ["newboss"],
@@ -107,7 +109,7 @@ def test_rekey_keeps_the_old_key_until_the_new_one_verifies(client, tenant, dire
     old, new = Peer(), Peer(token=NEW_TOKEN, aes_key=NEW_AES_KEY)
     assert post(client, old.app_post(app_text("u", "帮助", NOW, 1), NOW)).status_code == 200  # caches the tenant
 
-    assert qungui(["tenant", "add", "acme", "--token", NEW_TOKEN, "--aes-key", NEW_AES_KEY]) == 0
+    assert qungui(["--stage", "dev", "tenant", "add", "acme", "--token", NEW_TOKEN, "--aes-key", NEW_AES_KEY]) == 0
     # Still cached with only the old key: the old key works, and the new one forces one refetch and works too.
     assert post(client, old.app_post(app_text("u", "帮助", NOW, 2), NOW)).status_code == 200
     assert post(client, new.app_post(app_text("u", "帮助", NOW, 3), NOW)).status_code == 200
@@ -117,7 +119,7 @@ def test_rekey_keeps_the_old_key_until_the_new_one_verifies(client, tenant, dire
 
 
 def test_old_key_accepted_until_confirmed_even_in_a_fresh_container(client, tenant, directory):
-    assert qungui(["tenant", "add", "acme", "--token", NEW_TOKEN, "--aes-key", NEW_AES_KEY]) == 0
+    assert qungui(["--stage", "dev", "tenant", "add", "acme", "--token", NEW_TOKEN, "--aes-key", NEW_AES_KEY]) == 0
     directory.forget("acme")
     old = Peer()
     assert post(client, old.app_post(app_text("u", "帮助", NOW, 5), NOW)).status_code == 200

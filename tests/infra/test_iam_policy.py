@@ -143,8 +143,9 @@ def forbidden(stage: str) -> Iterator[Request]:
     yield Request("dynamodb:GetItem", f"{table_arn(stage)}-archive")
     yield Request("dynamodb:Query", f"{table_arn(stage)}x/index/gsi1")
     yield Request("ssm:GetParameter", f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/qungui/{stage}x/tenants/acme")
-    yield Request("logs:PutLogEvents", f"{log_group_arn(f'qungui-{stage}x')}:log-stream:s")
-    yield Request("logs:PutLogEvents", f"{log_group_arn('other-app')}:log-stream:s")
+    for group in (f"qungui-{stage}x", f"qungui-{stage}x-ack_check", "other-app"):
+        yield Request("logs:CreateLogGroup", log_group_arn(group))
+        yield Request("logs:PutLogEvents", f"{log_group_arn(group)}:log-stream:s")
     # Table management and whole-table reads: sweeps query an index, they never scan (DESIGN §5).
     for action in ("Scan", "DeleteTable", "UpdateTable", "CreateTable", "UpdateTimeToLive", "DescribeTable"):
         yield Request(f"dynamodb:{action}", table_arn(stage))

@@ -1,8 +1,9 @@
 """WeCom self-built app payloads -> Events, one documented example per message/event type, plus hostile variants.
 
-Fixtures under tests/fixtures/app are the decrypted plaintexts of the docs' examples (path/90239, 90240, 90970,
-92130, 95039; Tencent's sample V2 for text); where a doc shows only the third-party (InfoType) copy, the fixture puts
-the same fields under the self-built header.
+Fixtures under tests/fixtures/app are the decrypted plaintexts of the docs' examples (path/90239, 90240, 96302,
+92130, 95039; Tencent's sample V2 for text). Where a doc shows only the third-party (InfoType) copy, the fixture puts
+the same fields under the self-built header; del_member, change_owner and change_notice are built from the
+change_external_chat field table (the docs show one update example, add_member).
 """
 
 from __future__ import annotations
