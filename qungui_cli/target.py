@@ -68,7 +68,8 @@ def select(stage: str | None) -> dict[str, Any] | None:
     state = read_state()
     if state is None:
         raise CliError(
-            "no local stack found: start one with `qungui dev` in this folder, or pass --stage NAME for a deployed stage"
+            "no local stack found: start one with `qungui dev` in this folder, "
+            "or pass --stage NAME to act on a deployed stage"
         )
     os.environ.update(local_environment(state["aws_endpoint"]))
     return state
