@@ -22,6 +22,8 @@ _FAKE_AWS_ENV = {
     "QUNGUI_STAGE": "dev",
     "QUNGUI_TABLE": "qungui-dev",
     "QUNGUI_SSM_PREFIX": "/qungui/dev",
+    # Never find a developer's running `qungui dev`: CLI calls in tests name `--stage dev` and land in moto.
+    "QUNGUI_DEV_STATE": os.path.join(os.devnull, "no-local-stack.json"),
 }
 os.environ.update(_FAKE_AWS_ENV)
 # An endpoint left over from a `qungui dev` shell would route clients past moto's interception to a live server.
@@ -43,9 +45,9 @@ def _reset_model_connections() -> None:
         model._connection = None
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def aws() -> Iterator[None]:
-    """An in-process fake AWS account (moto), fresh for each test."""
+    """An in-process fake AWS account (moto), fresh for each test; autouse, so no test can reach AWS by accident."""
     _reset_model_connections()
     with mock_aws():
         yield
