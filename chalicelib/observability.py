@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from chalicelib.events import Channel, Event
+from chalicelib.events import Channel, Event, Unrecognized
 
 SERVICE = "qungui"
 logger = Logger(service=SERVICE)
@@ -20,20 +20,24 @@ def _count(name: str, dimension: str, value: str) -> None:
 
 class PowertoolsTelemetry:
     def accepted(self, channel: Channel, tenant: str, event: Event, duplicate: bool) -> None:
-        logger.info(
-            "callback duplicate" if duplicate else "callback accepted",
-            extra={
-                "tenant": tenant,
-                "channel": channel.value,
-                "event_id": event.event_id,
-                "event_type": type(event).__name__,
-            },
-        )
+        details = {
+            "tenant": tenant,
+            "channel": channel.value,
+            "event_id": event.event_id,
+            "event_type": type(event).__name__,
+        }
+        if isinstance(event, Unrecognized):
+            details["unrecognized"] = event.type_name
+        group = getattr(event, "chat_id", None)
+        if group:
+            details["group"] = group
+        logger.info("callback duplicate" if duplicate else "callback accepted", extra=details)
         _count("CallbackDuplicate" if duplicate else "CallbackAccepted", "channel", channel.value)
 
     def rejected(self, channel: Channel, tenant: str, reason: str, status: int) -> None:
         logger.info(
-            "callback rejected", extra={"tenant": tenant, "channel": channel.value, "reason": reason, "status": status}
+            "callback rejected",
+            extra={"tenant": tenant[:64], "channel": channel.value, "reason": reason, "status": status},
         )
         _count("CallbackRejected", "reason", reason)
 
