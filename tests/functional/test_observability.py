@@ -7,13 +7,13 @@ import json
 import logging
 
 import pytest
+from conftest import NOW
+from oracle import AES_KEY, TOKEN, Peer, app_text
 
 from chalicelib import runtime
 from chalicelib.effects.executor import Executor
 from chalicelib.gateway import Gateway
 from chalicelib.observability import PowertoolsTelemetry, logger
-from conftest import NOW
-from oracle import AES_KEY, TOKEN, Peer, app_text
 
 
 @pytest.fixture
