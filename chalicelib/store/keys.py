@@ -39,3 +39,30 @@ def activity_gsi_pk(tenant: str, chat_id: str) -> str:
 def activity_gsi_sk(last_active_at: int, member: str) -> str:
     # Zero-padded epoch so that the string order is the time order.
     return f"{last_active_at:012d}#{member}"
+
+
+def token_pk(api: str, app_id: str) -> str:
+    """One cached access token per app credential: api is "wecom" (corp_id:agent_id) or "mp" (AppID)."""
+    return f"TOKEN#{api}#{app_id}"
+
+
+def token_sk() -> str:
+    return "TOKEN"
+
+
+def outbox_sk(message_id: str) -> str:
+    return f"OUT#{message_id}"
+
+
+def outbox_due_pk(shard: int) -> str:
+    """GSI1 partition of outbox items waiting for delivery; sharded so a burst does not make one hot partition."""
+    return f"DUE#OUT#{shard}"
+
+
+def due_sk(due_at: int, item_id: str) -> str:
+    return f"{due_at:012d}#{item_id}"
+
+
+def rate_pk(tenant: str, bucket: str) -> str:
+    """A sending-rate window (per member, per robot) that the outbox consults before delivering."""
+    return f"T#{tenant}#RATE#{bucket}"

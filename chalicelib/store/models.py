@@ -134,4 +134,18 @@ class MemberActivity(Item):
     extra = MapAttribute[str, object](default=dict)
 
 
-ALL_MODELS: tuple[type[Item], ...] = (Item, TenantRecord, VerifyCode, DedupRecord, MemberActivity)
+
+
+class AccessToken(Item):
+    """A platform access token shared by every Lambda: one refresh at a time, guarded by a lease."""
+
+    class Meta(_Meta):
+        pass
+
+    token = UnicodeAttribute(null=True)
+    token_expires_at = NumberAttribute(default=0)  # epoch seconds after which the token must not be used
+    lease_owner = UnicodeAttribute(null=True)
+    lease_until = NumberAttribute(default=0)  # epoch seconds; another refresher waits until then
+
+
+ALL_MODELS: tuple[type[Item], ...] = (Item, TenantRecord, VerifyCode, DedupRecord, MemberActivity, AccessToken)
