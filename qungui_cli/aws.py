@@ -50,3 +50,58 @@ def put_secrets_document(name: str, document: dict[str, Any]) -> None:
         _ssm().put_parameter(Name=name, Value=json.dumps(document), Type="SecureString", Overwrite=True)
     except (ClientError, BotoCoreError) as exc:
         raise CliError(f"cannot write SSM parameter {name}: {exc}") from exc
+
+
+def delete_secrets_document(name: str) -> None:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        _ssm().delete_parameter(Name=name)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "ParameterNotFound":
+            raise CliError(f"cannot delete SSM parameter {name}: {exc}") from exc
+    except BotoCoreError as exc:
+        raise CliError(f"cannot reach SSM: {exc}") from exc
+
+
+def purge_partition(pk: str) -> int:
+    """Delete every item of one partition (a tenant's data); returns how many were deleted."""
+    from pynamodb.exceptions import PynamoDBException
+
+    from chalicelib.store.models import Item
+
+    erased = 0
+    try:
+        with Item.batch_write() as batch:
+            for item in Item.query(pk, consistent_read=True):
+                batch.delete(item)
+                erased += 1
+    except PynamoDBException as exc:
+        raise CliError(f"purge stopped after {erased} items: {exc.msg}; run it again to finish") from exc
+    return erased
+
+
+def get_group_record(tenant: str, chat_id: str) -> Any | None:
+    from pynamodb.exceptions import DoesNotExist, PynamoDBException
+
+    from chalicelib.store import keys
+    from chalicelib.store.models import GroupRecord
+
+    try:
+        return GroupRecord.get(keys.tenant_pk(tenant), keys.group_sk(chat_id), consistent_read=True)
+    except DoesNotExist:
+        return None
+    except PynamoDBException as exc:
+        raise CliError(f"cannot read groups: {exc.msg}") from exc
+
+
+def list_group_records(tenant: str) -> list[Any]:
+    from pynamodb.exceptions import PynamoDBException
+
+    from chalicelib.store import keys
+    from chalicelib.store.models import GroupRecord
+
+    try:
+        return list(GroupRecord.query(keys.tenant_pk(tenant), GroupRecord.sk.startswith(keys.group_sk(""))))
+    except PynamoDBException as exc:
+        raise CliError(f"cannot read groups: {exc.msg}") from exc

@@ -11,13 +11,15 @@ from qungui_cli.errors import CliError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from qungui_cli import dev, tenant_cmd
+    from qungui_cli import callback_cmd, dev, group_cmd, tenant_cmd
 
     parser = argparse.ArgumentParser(prog="qungui", description="qungui (群规): group rulebook enforcement for WeCom.")
     parser.add_argument("--stage", help="act on a deployed stage (dev, prod) with the usual AWS credentials")
     commands = parser.add_subparsers(dest="command", required=True)
     tenant_cmd.register(commands)
     dev.register(commands)
+    callback_cmd.register(commands)
+    group_cmd.register(commands)
     return parser
 
 

@@ -62,6 +62,11 @@ def register(subparsers: Any) -> None:
     show.add_argument("tenant_id")
     show.set_defaults(handler=show_tenant)
 
+    remove = actions.add_parser("remove", help="disconnect a tenant (callbacks get 404); --purge erases its data")
+    remove.add_argument("tenant_id")
+    remove.add_argument("--purge", action="store_true", help="also erase every item the tenant owns (irreversible)")
+    remove.set_defaults(handler=remove_tenant)
+
 
 def read_secret(value: str | None) -> str | None:
     """`@FILE` reads the secret from a file (first line, stripped), so it need not sit in shell history."""
@@ -229,3 +234,24 @@ def _public_view(record: Any, document: dict[str, Any]) -> dict[str, Any]:
             "mp": f"/mp/{tenant_id}/callback",
         },
     }
+
+
+def remove_tenant(args: argparse.Namespace) -> int:
+    from chalicelib.store import keys
+    from chalicelib.store.models import VerifyCode
+    from qungui_cli import aws
+
+    record = aws.get_tenant_record(args.tenant_id)
+    if record is None and not args.purge:
+        raise CliError(f"unknown tenant {args.tenant_id!r}")
+    if record is not None:
+        aws.delete_secrets_document(record.secrets_parameter)
+        if record.verify_code:
+            VerifyCode(keys.verify_code_pk(record.verify_code), keys.verify_code_sk()).delete()
+        record.delete()
+    erased = aws.purge_partition(keys.tenant_pk(args.tenant_id)) if args.purge else 0
+    summary = {"removed": args.tenant_id, "purged_items": erased if args.purge else None}
+    if not args.purge:
+        summary["kept"] = "ledger, groups and activity stay for audit; `--purge` erases them"
+    print(json.dumps(summary, ensure_ascii=False))
+    return 0

@@ -66,3 +66,7 @@ def due_sk(due_at: int, item_id: str) -> str:
 def rate_pk(tenant: str, bucket: str) -> str:
     """A sending-rate window (per member, per robot) that the outbox consults before delivering."""
     return f"T#{tenant}#RATE#{bucket}"
+
+
+def group_sk(chat_id: str) -> str:
+    return f"GROUP#{chat_id}"

@@ -134,8 +134,6 @@ class MemberActivity(Item):
     extra = MapAttribute[str, object](default=dict)
 
 
-
-
 class AccessToken(Item):
     """A platform access token shared by every Lambda: one refresh at a time, guarded by a lease."""
 
@@ -148,4 +146,27 @@ class AccessToken(Item):
     lease_until = NumberAttribute(default=0)  # epoch seconds; another refresher waits until then
 
 
-ALL_MODELS: tuple[type[Item], ...] = (Item, TenantRecord, VerifyCode, DedupRecord, MemberActivity, AccessToken)
+class GroupRecord(Item):
+    """A group qungui knows: its kind decides what can be enforced there (DESIGN.md §1)."""
+
+    class Meta(_Meta):
+        pass
+
+    chat_id = UnicodeAttribute()
+    kind = UnicodeAttribute(default="unknown")  # customer | appchat | internal | unknown
+    governed = BooleanAttribute(default=True)
+    name = UnicodeAttribute(null=True)
+    owner = UnicodeAttribute(null=True)
+    policy = UnicodeAttribute(null=True)  # the policy document applied to this group (YAML text), if any
+    enrolled_at = NumberAttribute()
+
+
+ALL_MODELS: tuple[type[Item], ...] = (
+    Item,
+    TenantRecord,
+    VerifyCode,
+    DedupRecord,
+    MemberActivity,
+    AccessToken,
+    GroupRecord,
+)

@@ -61,6 +61,18 @@ def test_dev_stack_answers_the_v2_vector_over_real_http(local_stack):
         assert response.status == 200
         assert response.read() == b"1616140317555161061"
 
+    sent = qungui(env, "callback", "send", "--tenant", "v2", "text", "免打扰", "--from", "lisi")
+    assert sent.returncode == 0, sent.stderr
+    assert "HTTP 200" in sent.stdout
+    assert "篇三 9" in sent.stdout  # the decrypted passive reply, printed for a person
+
+
+def qungui(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "qungui_cli.main", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
 
 def test_commands_without_a_stack_say_how_to_start_one(tmp_path):
     env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "QUNGUI_"))}
