@@ -37,7 +37,6 @@ from urllib.parse import urlencode  # noqa: E402
 
 from chalice.test import Client  # noqa: E402
 from moto import mock_aws  # noqa: E402
-
 from peer import CLI_ADD, Peer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,7 +59,7 @@ def _send(client: Client, call: Any) -> Any:
 def main() -> None:
     messages = int(sys.argv[1])
     with mock_aws():
-        from chalicelib.store.models import ALL_MODELS, Item
+        from chalicelib.store.models import Item, share_connection
         from qungui_cli.main import main as qungui
 
         Item.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
@@ -68,8 +67,7 @@ def main() -> None:
             if qungui(CLI_ADD) != 0:
                 raise SystemExit("tenant registration failed")
         # Count only what the app creates and calls: forget the CLI's connections and calls.
-        for model in ALL_MODELS:
-            model._connection = None
+        share_connection()
         CLIENTS.clear()
         import app
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Decision:
     clause: str | None = None
 
@@ -18,14 +18,14 @@ class Decision:
         return type(self).__name__
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class ReplyToMember(Decision):
     """Answer the member inline, as the callback's passive reply (never stored beyond the dedup record)."""
 
     text: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class RecordActivity(Decision):
     """The member spoke in a governed group at `at` (feeds the inactivity sweep)."""
 

@@ -35,14 +35,13 @@ from collections.abc import Iterator  # noqa: E402
 import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
-from chalicelib.store.models import ALL_MODELS, Item  # noqa: E402
+from chalicelib.store.models import Item, share_connection  # noqa: E402
 
 
 def _reset_model_connections() -> None:
-    # PynamoDB caches one botocore client per model class; a client built outside (or inside) a previous mock would
-    # otherwise outlive it and talk to the wrong backend.
-    for model in ALL_MODELS:
-        model._connection = None
+    # The models share one cached botocore client; a client built outside (or inside) a previous mock would otherwise
+    # outlive it and talk to the wrong backend.
+    share_connection()
 
 
 @pytest.fixture(autouse=True)
