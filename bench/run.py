@@ -549,7 +549,7 @@ def report_calls(result: dict[str, Any], messages: int) -> tuple[str, list[str]]
     ssm, _ = _calls(result["first"], 1, "ssm")
     rows.append(["first message after start (tenant not cached yet)", f"{dynamodb:g}", detail, f"{ssm:g}", ""])
     clients = ", ".join(f"{service} {count}" for service, count in result["clients"].items())
-    models = ", ".join(result.get("dynamodb_clients_by_model", []))
+    connections = result["dynamodb_connections"]
     text = [
         "## (c) AWS API calls per ordinary message (warm)",
         "",
@@ -557,13 +557,13 @@ def report_calls(result: dict[str, Any], messages: int) -> tuple[str, list[str]]
         f"graph (`chalicelib.runtime`). A tenant is registered with the CLI, one message warms the container, then "
         f"{messages} distinct messages follow (half bot group @-mentions, half app 1:1 texts), then one replay of "
         "each kind. Calls are counted by a botocore `before-call` handler installed in `BUILTIN_HANDLERS` before any "
-        "session exists, so it is on every client (PynamoDB's per-model clients, boto3's, Powertools'); retries are "
+        "session exists, so it is on every client (PynamoDB's shared client, boto3's, Powertools'); retries are "
         "not counted twice.",
         "",
         table(["callback", "DynamoDB calls / msg", "by operation", "SSM calls / msg", "target"], rows),
         "",
-        f"Clients that made calls after start: {clients}. PynamoDB models holding a DynamoDB client: {models} "
-        "(PynamoDB gives each model class its own connection, botocore session and client).",
+        f"Clients that made calls after start: {clients}. Distinct PynamoDB connections across all models: "
+        f"{connections} (`chalicelib.store.models.share_connection`: one botocore client for the whole table).",
         "",
     ]
     return "\n".join(text), summary

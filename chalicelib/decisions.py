@@ -6,11 +6,10 @@ chalicelib/policies/rulebooks.md such as "2.3.2" = 篇二 3.2), or None when no 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from chalicelib.record import Record
 
 
-@dataclass(frozen=True, kw_only=True)
-class Decision:
+class Decision(Record):
     clause: str | None = None
 
     @property
@@ -18,14 +17,12 @@ class Decision:
         return type(self).__name__
 
 
-@dataclass(frozen=True, kw_only=True)
 class ReplyToMember(Decision):
     """Answer the member inline, as the callback's passive reply (never stored beyond the dedup record)."""
 
     text: str
 
 
-@dataclass(frozen=True, kw_only=True)
 class RecordActivity(Decision):
     """The member spoke in a governed group at `at` (feeds the inactivity sweep)."""
 

@@ -1,15 +1,16 @@
 """Normalized events: what every channel turns a platform payload into, and all the rules ever see.
 
-Frozen dataclasses with plain values only, so that rules stay pure and events compare and hash. No `slots=True`:
-it rebuilds every class at import, ~10 ms of a cold start for nothing at a few events per invocation. Every event
+Immutable keyword-only records (chalicelib/record.py) with plain values only, so that rules stay pure and events
+compare and hash. Every event
 carries where it came from (`tenant`, `channel`), its dedup key (`event_id`, see gateway._to_event) and its time in
 UTC epoch seconds (`at`) taken from the payload, never from a clock.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import StrEnum
+
+from chalicelib.record import Record
 
 
 class Channel(StrEnum):
@@ -19,8 +20,7 @@ class Channel(StrEnum):
     ARCHIVE = "archive"  # WeCom chat archive
 
 
-@dataclass(frozen=True, kw_only=True)
-class Event:
+class Event(Record):
     tenant: str
     channel: Channel
     event_id: str
@@ -28,7 +28,6 @@ class Event:
     sender: str  # member UserID, external userid, OpenID, or "sys" for platform events
 
 
-@dataclass(frozen=True, kw_only=True)
 class MessagePosted(Event):
     """A message a person sent: to the app's 1:1 chat, to the bot (1:1 or @-mention in a group), or to the OA."""
 
@@ -40,7 +39,6 @@ class MessagePosted(Event):
     attachments: tuple[tuple[str, str], ...] = ()  # (name, value) pairs: MediaId, PicUrl, Url, Title, Label, ...
 
 
-@dataclass(frozen=True, kw_only=True)
 class MemberJoined(Event):
     chat_id: str
     members: tuple[str, ...]
@@ -49,7 +47,6 @@ class MemberJoined(Event):
     member_version_after: str = ""
 
 
-@dataclass(frozen=True, kw_only=True)
 class MemberLeft(Event):
     chat_id: str
     members: tuple[str, ...]
@@ -58,34 +55,28 @@ class MemberLeft(Event):
     member_version_after: str = ""
 
 
-@dataclass(frozen=True, kw_only=True)
 class GroupCreated(Event):
     chat_id: str
 
 
-@dataclass(frozen=True, kw_only=True)
 class GroupDismissed(Event):
     chat_id: str
 
 
-@dataclass(frozen=True, kw_only=True)
 class GroupRenamed(Event):
     """The event says only that the name changed; the new name comes from groupchat/get."""
 
     chat_id: str
 
 
-@dataclass(frozen=True, kw_only=True)
 class GroupOwnerChanged(Event):
     chat_id: str
 
 
-@dataclass(frozen=True, kw_only=True)
 class GroupNoticeChanged(Event):
     chat_id: str
 
 
-@dataclass(frozen=True, kw_only=True)
 class DirectoryChanged(Event):
     """change_contact: a member or department was created, updated or deleted in the corp directory."""
 
@@ -101,31 +92,26 @@ class DirectoryChanged(Event):
     tag_id: str = ""
 
 
-@dataclass(frozen=True, kw_only=True)
 class ExternalContactChanged(Event):
     change_type: str  # add_external_contact, del_external_contact, del_follow_user, ...
     user_id: str = ""
     external_user_id: str = ""
 
 
-@dataclass(frozen=True, kw_only=True)
 class ArchiveReady(Event):
     """msgaudit_notify: new chat-archive data can be pulled; carries no content."""
 
 
-@dataclass(frozen=True, kw_only=True)
 class AgentEntered(Event):
     """enter_agent: a member opened the app's conversation."""
 
 
-@dataclass(frozen=True, kw_only=True)
 class BotEntered(Event):
     """Intelligent bot enter_chat: a member opened a 1:1 chat with the bot."""
 
     chat_id: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
 class CardClicked(Event):
     """A button on a template card was clicked (app template_card_event or bot template_card_event)."""
 
@@ -136,19 +122,16 @@ class CardClicked(Event):
     response_code: str = ""
 
 
-@dataclass(frozen=True, kw_only=True)
 class Subscribed(Event):
     """A member was added to the app's visible range (app), or a user followed the Official Account (mp)."""
 
     scene: str = ""  # mp: qrscene_... EventKey of a parametric QR code
 
 
-@dataclass(frozen=True, kw_only=True)
 class Unsubscribed(Event):
     pass
 
 
-@dataclass(frozen=True, kw_only=True)
 class MenuClicked(Event):
     """A menu entry was used: click (event_key) or view (the URL, as event_key)."""
 
@@ -156,14 +139,12 @@ class MenuClicked(Event):
     event_key: str = ""
 
 
-@dataclass(frozen=True, kw_only=True)
 class LocationReported(Event):
     latitude: float
     longitude: float
     precision: float = 0.0
 
 
-@dataclass(frozen=True, kw_only=True)
 class DeliveryReported(Event):
     """An outbound job finished: mp TEMPLATESENDJOBFINISH (msg id + status) or app batch_job_result."""
 
@@ -171,15 +152,13 @@ class DeliveryReported(Event):
     status: str
 
 
-@dataclass(frozen=True, kw_only=True)
 class BotFeedback(Event):
     feedback_id: str = ""
     feedback_type: int | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
 class Unrecognized(Event):
     """A payload we could authenticate but do not know; kept only as its type name for logs and metrics."""
 
     type_name: str
-    fields: tuple[str, ...] = field(default=())  # the payload's top-level field names, never their values
+    fields: tuple[str, ...] = ()  # the payload's top-level field names, never their values

@@ -35,13 +35,13 @@ from collections.abc import Iterator  # noqa: E402
 import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
-from chalicelib.store.models import Item, share_connection  # noqa: E402
+from chalicelib.store.models import Item, reset_connection  # noqa: E402
 
 
 def _reset_model_connections() -> None:
     # The models share one cached botocore client; a client built outside (or inside) a previous mock would otherwise
     # outlive it and talk to the wrong backend.
-    share_connection()
+    reset_connection()
 
 
 @pytest.fixture(autouse=True)

@@ -15,6 +15,7 @@ from pynamodb.attributes import (
     TTLAttribute,
     UnicodeAttribute,
 )
+from pynamodb.connection import TableConnection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
@@ -71,6 +72,14 @@ class Item(Model):
     schema_version = NumberAttribute(default=SCHEMA_VERSION)
     due = DueIndex()
     activity = ActivityIndex()
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        # Every entity shares Item's one connection (one botocore client): PynamoDB would otherwise build a client
+        # per model class, each reloading the service model on a cold start (~60 ms, and a TLS handshake on AWS).
+        if cls is not Item:
+            return Item._get_connection()
+        return super()._get_connection()
 
 
 class TenantRecord(Item):
@@ -172,14 +181,6 @@ ALL_MODELS: tuple[type[Item], ...] = (
 )
 
 
-def share_connection() -> None:
-    """Give every model one DynamoDB connection (one botocore client): per-class connections would each build a
-    client on a cold start, reloading the service model every time (~60 ms each, and a TLS handshake each on AWS)."""
-    for model in ALL_MODELS:
-        model._connection = None
-    shared = Item._get_connection()
-    for model in ALL_MODELS:
-        model._connection = shared
-
-
-share_connection()
+def reset_connection() -> None:
+    """Drop the shared connection (tests: a client must not outlive the mock it was made under)."""
+    Item._connection = None
