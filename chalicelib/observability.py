@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from chalicelib.events import Channel, Event, Unrecognized
 
@@ -12,6 +13,8 @@ logger = Logger(service=SERVICE)
 
 
 def _count(name: str, dimension: str, value: str) -> None:
+    if is_metrics_disabled():  # single_metric ignores POWERTOOLS_METRICS_DISABLED; Metrics.flush honours it
+        return
     # One EMF record per outcome, written at once, so each carries its own dimension (rejection reason, channel)
     # and nothing waits for a flush that an exception could skip.
     with single_metric(name=name, unit=MetricUnit.Count, value=1, namespace=SERVICE) as metric:

@@ -7,6 +7,7 @@ import argparse
 import json
 import os
 import socket
+import threading
 import time
 from contextlib import suppress
 from pathlib import Path
@@ -31,9 +32,52 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+class LocalStack:
+    """The embedded AWS, the tables and the API server; `start()` points this process's AWS clients at it."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.aws_endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
+        self._moto: Any = None
+        self._api: Any = None
+        self._state: Path | None = None
+
+    def start(self, write_state: bool = True) -> LocalStack:
+        try:
+            if not self.aws_endpoint:
+                self._moto, self.aws_endpoint = _embedded_aws()
+            os.environ.update(target.local_environment(self.aws_endpoint))
+            os.environ["QUNGUI_DEV_URL"] = self.url
+            create_tables()
+            self._api = _api_server(self.port)
+        except OSError as exc:
+            self.stop()
+            raise CliError(f"cannot start the local stack: {exc.strerror or exc}") from exc
+        if write_state:
+            self._state = target.state_path()
+            self._state.parent.mkdir(parents=True, exist_ok=True)
+            self._state.write_text(json.dumps({"url": self.url, "aws_endpoint": self.aws_endpoint, "pid": os.getpid()}))
+        return self
+
+    def serve_forever(self) -> None:
+        self._api.serve_forever()
+
+    def serve_in_background(self) -> None:
+        threading.Thread(target=self._api.serve_forever, name="qungui-api", daemon=True).start()
+
+    def stop(self) -> None:
+        if self._api is not None:
+            with suppress(Exception):
+                self._api.shutdown()
+        if self._state is not None:
+            with suppress(OSError):
+                self._state.unlink()
+        if self._moto is not None:
+            self._moto.stop()
+
+
 def _embedded_aws() -> tuple[Any, str]:
-    if os.environ.get("AWS_ENDPOINT_URL"):
-        return None, os.environ["AWS_ENDPOINT_URL"]
     import logging
 
     from moto.server import ThreadedMotoServer
@@ -52,10 +96,8 @@ def create_tables(stage: str = "dev") -> None:
 
     cloudformation = boto3.client("cloudformation")
     stack = f"qungui-{stage}-tables"
-    existing = {
-        s["StackName"] for s in cloudformation.list_stacks()["StackSummaries"] if "DELETE" not in s["StackStatus"]
-    }
-    if stack not in existing:
+    summaries = cloudformation.list_stacks()["StackSummaries"]
+    if not any(s["StackName"] == stack and "DELETE" not in s["StackStatus"] for s in summaries):
         cloudformation.create_stack(
             StackName=stack,
             TemplateBody=(PROJECT_DIR / "infra" / "tables.yaml").read_text(),
@@ -66,47 +108,25 @@ def create_tables(stage: str = "dev") -> None:
     )
 
 
-def _write_state(url: str, aws_endpoint: str) -> Path:
-    path = target.state_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"url": url, "aws_endpoint": aws_endpoint, "pid": os.getpid()}))
-    return path
-
-
-def run(args: argparse.Namespace) -> int:
-    if target.read_state() is not None:
-        raise CliError(f"a local stack is already running (state file {target.state_path()})")
-    started = time.perf_counter()
-    moto_server, aws_endpoint = _embedded_aws()
-    os.environ.update(target.local_environment(aws_endpoint))
-    try:
-        create_tables()
-        server = _api_server(args.port)
-    except OSError as exc:
-        if moto_server is not None:
-            moto_server.stop()
-        raise CliError(f"cannot start: {exc.strerror or exc}") from exc
-    url = f"http://127.0.0.1:{args.port}"
-    os.environ["QUNGUI_DEV_URL"] = url
-    state = _write_state(url, aws_endpoint)
-    print(f"qungui dev ready on {url}  (AWS at {aws_endpoint}, {time.perf_counter() - started:.1f}s)", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        print("\nqungui dev: stopping", flush=True)
-    finally:
-        with suppress(Exception):
-            server.shutdown()
-        with suppress(OSError):
-            state.unlink()
-        if moto_server is not None:
-            moto_server.stop()
-    return 0
-
-
 def _api_server(port: int) -> Any:
     from chalice.cli.factory import CLIFactory
 
     factory = CLIFactory(str(PROJECT_DIR), environ=dict(os.environ))
     config = factory.create_config_obj(chalice_stage_name="dev")
     return factory.create_local_server(config.chalice_app, config, "127.0.0.1", port)
+
+
+def run(args: argparse.Namespace) -> int:
+    if target.read_state() is not None:
+        raise CliError(f"a local stack is already running (state file {target.state_path()})")
+    started = time.perf_counter()
+    stack = LocalStack(args.port).start()
+    took = time.perf_counter() - started
+    print(f"qungui dev ready on {stack.url}  (AWS at {stack.aws_endpoint}, {took:.1f}s)", flush=True)
+    try:
+        stack.serve_forever()
+    except KeyboardInterrupt:
+        print("\nqungui dev: stopping", flush=True)
+    finally:
+        stack.stop()
+    return 0

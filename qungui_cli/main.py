@@ -11,7 +11,7 @@ from qungui_cli.errors import CliError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from qungui_cli import callback_cmd, dev, group_cmd, tenant_cmd
+    from qungui_cli import callback_cmd, demo, dev, group_cmd, tenant_cmd
 
     parser = argparse.ArgumentParser(prog="qungui", description="qungui (群规): group rulebook enforcement for WeCom.")
     parser.add_argument("--stage", help="act on a deployed stage (dev, prod) with the usual AWS credentials")
@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     dev.register(commands)
     callback_cmd.register(commands)
     group_cmd.register(commands)
+    demo.register(commands)
     return parser
 
 

@@ -84,3 +84,18 @@ def test_commands_without_a_stack_say_how_to_start_one(tmp_path):
     assert result.returncode == 2
     assert "qungui dev" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_demo_plays_the_scenes_through_real_callbacks(tmp_path):
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "QUNGUI_"))}
+    env["QUNGUI_DEV_STATE"] = str(tmp_path / "dev.json")
+    demo = qungui(env, "demo")
+    assert demo.returncode == 0, demo.stderr
+    transcript = demo.stdout
+    assert "校验通过" in transcript
+    assert "群规助手可用的指令" in transcript
+    assert "【群规 篇二 3.2】" in transcript
+    assert "【群规 篇三 9】" in transcript
+    assert "回复完全相同，只记录一次" in transcript
+    assert "HTTP 403" in transcript
+    assert '"level"' not in transcript  # no JSON log lines in the transcript
