@@ -29,3 +29,34 @@ class RecordActivity(Decision):
     chat_id: str
     member: str
     at: int
+
+
+class AlertAdmins(Decision):
+    """Tell the group's owner/admins and the tenant's admins what happened (one markdown message each)."""
+
+    recipients: tuple[str, ...]
+    what: str  # what happened, one line, Chinese
+    group: str | None = None
+    group_name: str = ""
+    member: str = ""
+    evidence_at: int = 0  # when the evidence (a message, an event) happened, epoch seconds
+    action: str = ""  # what qungui did about it
+    ref: str = ""  # the ledger entry an admin can waive, if any
+
+
+class RemindMember(Decision):
+    """A 1:1 reminder to the member who touched a clause (app message, or the Official Account for a follower)."""
+
+    member: str
+    what: str
+    via: str = "app"  # app | mp
+    ref: str = ""
+
+
+class PostToGroup(Decision):
+    """A message into the group: appchat/send for app-created groups, or a group robot's webhook."""
+
+    chat_id: str
+    text: str
+    via: str = "appchat"  # appchat | robot
+    robot: str = ""  # the robot's name in the tenant's secrets, when via == "robot"

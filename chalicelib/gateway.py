@@ -119,7 +119,7 @@ class Gateway:
         event, addressee = _to_event(channel, tenant, opened, timestamp)
         decisions = engine.decide(event)
         reply = self._reply(channel, tenant, opened, request, event, decisions, addressee, timestamp)
-        outcome = self._executor.commit(effects.plan(event, decisions, reply, self._clock()))
+        outcome = self._executor.commit(effects.plan(event, decisions, reply, self._clock(), tenant.timezone))
         self._telemetry.accepted(channel, tenant.id, event, outcome.duplicate)
         if outcome.reply is None:
             return HttpResponse(200, "")

@@ -19,6 +19,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.decisions import Decision, RecordActivity
+from chalicelib.effects import outbox
 from chalicelib.events import Event
 from chalicelib.store import keys
 from chalicelib.store.models import DedupRecord, Item, MemberActivity
@@ -40,6 +41,7 @@ class Reply:
 class Plan:
     marker: DedupRecord
     updates: list[tuple[Item, list[Action]]] = field(default_factory=list)
+    puts: list[Item] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +50,9 @@ class Outcome:
     reply: Reply | None
 
 
-def plan(event: Event, decisions: Sequence[Decision], reply: Reply | None, now: float) -> Plan:
+def plan(
+    event: Event, decisions: Sequence[Decision], reply: Reply | None, now: float, timezone: str = "Asia/Shanghai"
+) -> Plan:
     """Pure: the writes an event causes. Every key is deterministic, so the same event always plans the same items."""
     marker = DedupRecord(
         keys.tenant_pk(event.tenant),
@@ -64,6 +68,9 @@ def plan(event: Event, decisions: Sequence[Decision], reply: Reply | None, now: 
     for decision in decisions:
         if isinstance(decision, RecordActivity):
             result.updates.append(_activity_update(event.tenant, decision))
+    source = f"{event.channel.value}:{event.event_id}"
+    for item_id, message in outbox.messages_for(event, decisions, timezone):
+        result.puts.append(outbox.new_item(event.tenant, source, item_id, message, now))
     return result
 
 
@@ -85,12 +92,15 @@ class Executor:
     def commit(self, work: Plan) -> Outcome:
         first_time = DedupRecord.pk.does_not_exist()
         try:
-            if not work.updates:
+            if not work.updates and not work.puts:
                 work.marker.save(condition=first_time)
             else:
                 connection = Item._get_connection().connection
                 with TransactWrite(connection=connection) as tx:
+                    # The marker must stay the first put: a cancellation reason is read by position.
                     tx.save(work.marker, condition=first_time, return_values="ALL_OLD")
+                    for put in work.puts:
+                        tx.save(put)
                     for item, actions in work.updates:
                         tx.update(item, actions=actions)
         except PutError as exc:

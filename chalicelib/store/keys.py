@@ -63,9 +63,10 @@ def due_sk(due_at: int, item_id: str) -> str:
     return f"{due_at:012d}#{item_id}"
 
 
-def rate_pk(tenant: str, bucket: str) -> str:
-    """A sending-rate window (per member, per robot) that the outbox consults before delivering."""
-    return f"T#{tenant}#RATE#{bucket}"
+def rate_sk(bucket: str) -> str:
+    """A sending-rate window (per member, per robot) that the outbox consults before delivering; it lives in the
+    tenant's partition, so a purge erases it too."""
+    return f"RATE#{bucket}"
 
 
 def group_sk(chat_id: str) -> str:

@@ -7,6 +7,8 @@ local stack), so no model hard-codes a host.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from pynamodb.attributes import (
     BooleanAttribute,
     ListAttribute,
@@ -22,6 +24,7 @@ from pynamodb.models import Model
 from chalicelib.config import Settings
 
 SCHEMA_VERSION = 1
+_Entity = TypeVar("_Entity", bound="Item")
 _settings = Settings.from_env()
 
 
@@ -34,7 +37,7 @@ class _Meta:
     max_retry_attempts = 2
 
 
-class DueIndex(GlobalSecondaryIndex["Item"]):
+class DueIndex(GlobalSecondaryIndex[_Entity]):
     """GSI1: items that fall due at a time (open acknowledgements, outbox retries), queried by due time only."""
 
     class Meta:
@@ -70,7 +73,7 @@ class Item(Model):
     gsi2sk = UnicodeAttribute(null=True)
     expires_at = TTLAttribute(null=True)
     schema_version = NumberAttribute(default=SCHEMA_VERSION)
-    due = DueIndex()
+    due = DueIndex["Item"]()
     activity = ActivityIndex()
 
     @classmethod
@@ -168,6 +171,45 @@ class GroupRecord(Item):
     owner = UnicodeAttribute(null=True)
     policy = UnicodeAttribute(null=True)  # the policy document applied to this group (YAML text), if any
     enrolled_at = NumberAttribute()
+
+
+class OutboxItem(Item):
+    """One outbound message: written with the decision that caused it, delivered by jobs/deliver.py.
+
+    While it waits (pending, retrying) it sits in GSI1 under its due time; sent and dead items leave the index, so
+    the delivery job reads only what is due. Dead items are kept until an admin re-queues or drops them.
+    """
+
+    class Meta(_Meta):
+        pass
+
+    tenant = UnicodeAttribute()
+    channel = UnicodeAttribute()  # app | appchat | robot | mp
+    to = UnicodeAttribute()  # UserID, app chat id, robot name or OpenID
+    payload = UnicodeAttribute()  # JSON: {"msgtype": ..., ...} as the platform takes it
+    source = UnicodeAttribute()  # the event (or command) that caused it, for audit
+    status = UnicodeAttribute(default="pending")  # pending | retrying | sent | dead
+    attempts = NumberAttribute(default=0)
+    next_attempt_at = NumberAttribute(default=0)
+    lease_until = NumberAttribute(default=0)
+    slot_at = NumberAttribute(null=True)  # a pacing slot this item reserved (jobs/deliver.py), if any
+    last_error = UnicodeAttribute(null=True)
+    platform_msgid = UnicodeAttribute(null=True)
+    created_at = NumberAttribute()
+    sent_at = NumberAttribute(null=True)
+    # The same GSI1 as Item's, bound to this class so that a query returns OutboxItems (PynamoDB binds an index to
+    # the class whose body declares it).
+    due = DueIndex["OutboxItem"]()  # type: ignore[assignment]  # narrower on purpose: same index, typed results
+
+
+class RateWindow(Item):
+    """Pacing for one sending limit (a member's 30 app messages a minute, a robot's 20): the earliest time the next
+    message may go out (GCRA's theoretical arrival time, with no burst)."""
+
+    class Meta(_Meta):
+        pass
+
+    next_free_at = NumberAttribute(default=0)
 
 
 ALL_MODELS: tuple[type[Item], ...] = (
