@@ -20,3 +20,11 @@ check: lint cfn-lint test
 
 bench:
 	$(PYTHON) bench/run.py
+
+# Renders .chalice/config.json's stage settings and policy-$(STAGE).json from the deployed infra/ stacks (docs/deploy.md).
+# Stacks are <prefix>-$(STAGE)-{tables,queues,egress}, prefix `qungui` unless STACK_PREFIX is set; AWS_REGION and
+# AWS_PROFILE select the account and region as for any AWS command.
+.PHONY: config
+config:
+	@test -n "$(STAGE)" || { echo "usage: make config STAGE=prod [STACK_PREFIX=qungui]" >&2; exit 2; }
+	$(PYTHON) -m qungui_cli.render_config --stage $(STAGE) $(if $(STACK_PREFIX),--stack-prefix $(STACK_PREFIX))

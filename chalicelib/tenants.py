@@ -67,7 +67,8 @@ class Tenant:
     govern: str = "all"
     timezone: str = "Asia/Shanghai"
     verify_code: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    mp_template_id: str | None = None  # template message used when a follower's 48 h service window is closed
+    robots: dict[str, str] = field(default_factory=dict)  # group-robot name → webhook key (a credential)
 
 
 def secrets_parameter_name(settings: Settings, tenant_id: str) -> str:
@@ -187,6 +188,8 @@ def tenant_from(record: TenantRecord, document: dict[str, Any]) -> Tenant:
         govern=record.govern or "all",
         timezone=record.timezone or "Asia/Shanghai",
         verify_code=record.verify_code,
+        mp_template_id=record.mp_template_id,
+        robots={str(name): str(key) for name, key in (document.get("robots") or {}).items()},
     )
 
 

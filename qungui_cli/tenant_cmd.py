@@ -52,6 +52,13 @@ def register(subparsers: Any) -> None:
     add.add_argument("--mp-aes-key", help="Official Account EncodingAESKey (or @FILE)")
     add.add_argument("--mp-secret", help="Official Account AppSecret (or @FILE)")
     add.add_argument("--mp-mode", choices=("plain", "safe"))
+    add.add_argument("--mp-template-id", help="template message for followers outside the 48 h service window")
+    add.add_argument(
+        "--robot",
+        action="append",
+        metavar="NAME=KEY",
+        help="a group robot's webhook key (or NAME=@FILE); repeatable; NAME= with no key removes it",
+    )
     add.add_argument("--max-skew", type=int, help="allowed callback timestamp skew in seconds; 0 = off")
     add.add_argument("--govern", choices=("all", "listed"))
     add.add_argument("--timezone")
@@ -152,10 +159,17 @@ def add_tenant(args: argparse.Namespace) -> int:
         raise CliError("the bot channel needs both --bot-token and --bot-aes-key")
     rekey = not is_new and any(current.get(n, "") != merged.get(n, "") for n in CALLBACK_CREDENTIALS)
     if rekey:
-        document = {"generation": int(document.get("generation", 1)) + 1, "current": merged, "previous": current}
+        document = {
+            **document,
+            "generation": int(document.get("generation", 1)) + 1,
+            "current": merged,
+            "previous": current,
+        }
     else:
         document = {**document, "current": merged}
 
+    if args.robot:
+        document["robots"] = _robots(dict(document.get("robots") or {}), args.robot)
     _apply_settings(record, args, now)
     record.bot_enabled = bool(merged.get("bot_token"))
     if rekey:
@@ -172,6 +186,19 @@ def add_tenant(args: argparse.Namespace) -> int:
     return 0
 
 
+def _robots(robots: dict[str, str], options: list[str]) -> dict[str, str]:
+    for option in options:
+        name, sep, key = option.partition("=")
+        if not sep or not name.strip():
+            raise CliError("--robot: expected NAME=KEY (the key from the robot's webhook URL)")
+        key = read_secret(key) or ""
+        if key:
+            robots[name.strip()] = key.rsplit("key=", 1)[-1]  # a pasted webhook URL works too
+        else:
+            robots.pop(name.strip(), None)
+    return robots
+
+
 def _apply_settings(record: Any, args: argparse.Namespace, now: int) -> None:
     if args.corp_id is not None:
         record.corp_id = args.corp_id
@@ -179,7 +206,7 @@ def _apply_settings(record: Any, args: argparse.Namespace, now: int) -> None:
         record.agent_id = args.agent_id
     if args.admins is not None:
         record.admins = [admin.strip() for admin in args.admins.split(",") if admin.strip()]
-    for option in ("mp_app_id", "mp_mode", "max_skew", "govern", "timezone"):
+    for option in ("mp_app_id", "mp_mode", "mp_template_id", "max_skew", "govern", "timezone"):
         value = getattr(args, option)
         if value is not None:
             setattr(record, option, value)
@@ -224,6 +251,8 @@ def _public_view(record: Any, document: dict[str, Any]) -> dict[str, Any]:
         "bot_enabled": bool(record.bot_enabled),
         "mp_app_id": record.mp_app_id,
         "mp_mode": record.mp_mode,
+        "mp_template_id": record.mp_template_id,
+        "robots": sorted(document.get("robots") or {}),
         "max_skew": int(record.max_skew),
         "govern": record.govern,
         "timezone": record.timezone,

@@ -105,6 +105,7 @@ class TenantRecord(Item):
     govern = UnicodeAttribute(default="all")
     timezone = UnicodeAttribute(default="Asia/Shanghai")
     verify_code = UnicodeAttribute(null=True)
+    mp_template_id = UnicodeAttribute(null=True)
     created_at = NumberAttribute()
     updated_at = NumberAttribute()
 

@@ -1,31 +1,32 @@
-"""infra/tables.yaml deployed into moto: its outputs, the models against the real table, and its agreement with the
-models and .chalice/config.json.
+"""infra/tables.yaml deployed into moto: its outputs, the stream, the models against the real table, and its agreement
+with the models and .chalice/config.json.
 
 moto 5.2.5 builds the table from the template but ignores TimeToLiveSpecification and
 PointInTimeRecoverySpecification (engineering notes §4), and reads SSESpecification under the API's key (`Enabled`)
 instead of CloudFormation's (`SSEEnabled`), so it never reports SSE for a stack-made table. TTL is therefore switched
-on by hand after create_stack, and TTL, PITR and SSE are checked in the template itself.
+on by hand after create_stack, and TTL, PITR and SSE are checked in the template itself. StreamSpecification is
+applied, so the stream is checked on the live table.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import boto3
+import infra_stacks
 import pytest
-import yaml
 from chalice.config import Config
+from infra_stacks import enable_ttl
 
 from chalicelib.store import keys
 from chalicelib.store.models import ALL_MODELS, Item, MemberActivity, TenantRecord
+from qungui_cli.render_config import StageResources, env_name, stack_name
 
 REPO = Path(__file__).resolve().parents[2]
-TEMPLATE_PATH = REPO / "infra" / "tables.yaml"
 CHALICE_CONFIG_PATH = REPO / ".chalice" / "config.json"
 STAGES = ("dev", "prod")
 TABLE_RESOURCE = "Table"
@@ -34,57 +35,13 @@ TABLE_RESOURCE = "Table"
 NOT_FROM_STACK = {"QUNGUI_STAGE"}
 
 
-class _CfnLoader(yaml.SafeLoader):
-    """PyYAML loader that reads CloudFormation short-form intrinsics (`!Sub x`) as their long form (`Fn::Sub: x`)."""
-
-
-def _intrinsic(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
-    key = "Ref" if tag_suffix == "Ref" else f"Fn::{tag_suffix}"
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-        if tag_suffix == "GetAtt":
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {key: value}
-
-
-_CfnLoader.add_multi_constructor("!", _intrinsic)
-
-
 def load_template() -> dict[str, Any]:
-    return yaml.load(TEMPLATE_PATH.read_text(encoding="utf-8"), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
-
-
-def stack_name(stage: str) -> str:
-    return f"qungui-tables-{stage}"
+    return infra_stacks.load_template("tables")
 
 
 def deploy(stage: str) -> dict[str, str]:
     """Create the tables stack for a stage and return its Outputs as {OutputKey: OutputValue}."""
-    cfn = boto3.client("cloudformation")
-    cfn.create_stack(
-        StackName=stack_name(stage),
-        TemplateBody=TEMPLATE_PATH.read_text(encoding="utf-8"),
-        Parameters=[{"ParameterKey": "Stage", "ParameterValue": stage}],
-    )
-    stack = cfn.describe_stacks(StackName=stack_name(stage))["Stacks"][0]
-    assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
-    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
-
-
-def enable_ttl(table_name: str, attribute: str) -> None:
-    # moto ignores TimeToLiveSpecification in create_stack; real CloudFormation applies it (and would reject a second
-    # enable), so only switch it on when it is off.
-    ddb = boto3.client("dynamodb")
-    status = ddb.describe_time_to_live(TableName=table_name)["TimeToLiveDescription"]["TimeToLiveStatus"]
-    if status != "ENABLED":
-        ddb.update_time_to_live(
-            TableName=table_name, TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute}
-        )
+    return infra_stacks.deploy("tables", stage)
 
 
 def stage_env(stage: str) -> dict[str, str]:
@@ -95,10 +52,6 @@ def stage_env(stage: str) -> dict[str, str]:
         config_from_disk=json.loads(CHALICE_CONFIG_PATH.read_text(encoding="utf-8")),
     )
     return config.environment_variables
-
-
-def env_name_for_output(output_key: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", output_key).upper()
 
 
 def ttl_attribute_name(model: type[Item]) -> str | None:
@@ -182,6 +135,8 @@ def test_template_protects_the_table() -> None:
     assert properties["SSESpecification"] == {"SSEEnabled": True}
     assert properties["DeletionProtectionEnabled"] == {"Fn::If": ["IsProd", True, False]}
     assert template["Conditions"]["IsProd"] == {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}
+    # The outbox stream handler needs each new item whole; old images would only cost reads.
+    assert properties["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
 
 
 # --- the template deployed into moto ---------------------------------------------------------------------------------
@@ -196,14 +151,44 @@ def test_stack_outputs_and_table(stage: str) -> None:
     assert outputs == {
         "QunguiTable": f"qungui-{stage}",
         "QunguiTableArn": described["TableArn"],
+        "QunguiTableStreamArn": described["LatestStreamArn"],
         "QunguiSsmPrefix": f"/qungui/{stage}",
     }
+    assert described["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
+    assert outputs["QunguiTableStreamArn"].startswith(f"{described['TableArn']}/stream/")
     exports = {e["Name"]: e["Value"] for e in boto3.client("cloudformation").list_exports()["Exports"]}
-    assert exports == {f"{stack_name(stage)}-{key}": value for key, value in outputs.items()}
+    assert exports == {f"{stack_name(stage, 'tables')}-{key}": value for key, value in outputs.items()}
 
     assert described_shape(described) == model_shape(Item)
     assert described["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
     assert described["DeletionProtectionEnabled"] is (stage == "prod")
+
+
+@pytest.mark.usefixtures("aws")
+def test_stream_carries_new_items_whole() -> None:
+    # What the outbox stream handler will receive: an INSERT record with the item's new image.
+    outputs = deploy("dev")
+    TenantRecord(
+        keys.tenant_pk("acme"),
+        keys.tenant_profile_sk(),
+        corp_id="ww0123456789abcdef",
+        secrets_parameter="/qungui/dev/tenants/acme",
+        created_at=1_790_000_000,
+        updated_at=1_790_000_000,
+    ).save()
+
+    # botocore 1.44 addresses Streams at <account>.streams-ddb.<region>.amazonaws.com, a host moto 5.2.5 does not
+    # intercept; its classic host still routes to moto.
+    streams = boto3.client("dynamodbstreams", endpoint_url="https://streams.dynamodb.us-east-1.amazonaws.com")
+    shard = streams.describe_stream(StreamArn=outputs["QunguiTableStreamArn"])["StreamDescription"]["Shards"][0]
+    iterator = streams.get_shard_iterator(
+        StreamArn=outputs["QunguiTableStreamArn"], ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    records = streams.get_records(ShardIterator=iterator)["Records"]
+    assert [r["eventName"] for r in records] == ["INSERT"]
+    image = records[0]["dynamodb"]["NewImage"]
+    assert (image["pk"], image["corp_id"]) == ({"S": keys.tenant_pk("acme")}, {"S": "ww0123456789abcdef"})
+    assert "OldImage" not in records[0]["dynamodb"]
 
 
 @pytest.mark.usefixtures("aws")
@@ -271,18 +256,19 @@ def test_models_read_and_write_the_stack_table() -> None:
 
 @pytest.mark.usefixtures("aws")
 @pytest.mark.parametrize("stage", STAGES)
-def test_config_env_matches_stack_outputs(stage: str) -> None:
+def test_committed_config_env_matches_stack_outputs(stage: str) -> None:
+    # The committed config.json holds only what is the same in every account and region; `make config` adds the
+    # ARNs and URLs (tests/infra/test_render_config.py checks that every Output becomes its env var there).
     outputs = deploy(stage)
     env = stage_env(stage)
 
-    # ARNs go into policy-<stage>.json (tests/infra/test_iam_policy.py); every other Output is an env var.
-    for key, value in outputs.items():
-        if not key.endswith("Arn"):
-            assert env.get(env_name_for_output(key)) == value, f"{env_name_for_output(key)} must equal Output {key}"
+    for key in ("QunguiTable", "QunguiSsmPrefix"):
+        assert env.get(env_name(key)) == outputs[key], f"{env_name(key)} must equal Output {key}"
+    assert StageResources.committed_default(stage).environment.items() <= env.items()
 
     qungui_vars = {name for name in env if name.startswith("QUNGUI_")}
     assert {"QUNGUI_TABLE", "QUNGUI_SSM_PREFIX"} <= qungui_vars
-    output_env_names = {env_name_for_output(key): key for key in outputs}
+    output_env_names = {env_name(key): key for key in outputs}
     for name in sorted(qungui_vars - NOT_FROM_STACK):
         assert name in output_env_names, f"{name} names no stack Output; add one, or list it in NOT_FROM_STACK"
         assert env[name] == outputs[output_env_names[name]]
