@@ -27,6 +27,7 @@ Run standalone: `python -m qungui_cli.fake_wecom --port 8001`.
 from __future__ import annotations
 
 import argparse
+import io
 import itertools
 import json
 import socket
@@ -815,6 +816,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--token-ttl", type=int, default=7200, help="seconds a token lives")
     parser.add_argument("--quiet", action="store_true", help="do not print delivered messages")
     args = parser.parse_args(argv)
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        # A terminal without UTF-8 still shows the Chinese messages, escaped, rather than crashing a request.
+        sys.stdout.reconfigure(errors="backslashreplace")
     fake = FakeWeCom(args.port, args.host, token_ttl=args.token_ttl, print_sends=not args.quiet).start()
     print(f"fake WeCom/OA API on {fake.base_url}", flush=True)
     try:

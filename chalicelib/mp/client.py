@@ -49,7 +49,7 @@ class MpClient:
         self.app_id = app_id
         self._secret = secret
         self.base_url = (base_url or mp_api_base()).rstrip("/")
-        self.http = http or JsonHttp()
+        self.http = http or JsonHttp.shared()
         self.tokens = TokenCache("mp", app_id, self._fetch_token, policy=token_policy, clock=clock, sleep=sleep)
 
     def __repr__(self) -> str:

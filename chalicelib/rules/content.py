@@ -42,15 +42,15 @@ from chalicelib.rules.normalize import HARD, INVISIBLE, LEXICON_DIR, NONE, SOFT,
 
 HitKind = Literal["plain", "evasion", "link", "confidential"]
 
-# Stable ids (a policy maps them to clause ids) with the rulebooks' own words for them.
+# Stable ids, the same as chalicelib.rules.policy.Category (a policy maps them to clauses), with the rulebooks' words.
 CATEGORY_LABELS: Final[Mapping[str, str]] = {
     "politics": "不良政治倾向",
     "religion": "宗教",
-    "porn": "色情",
+    "pornography": "色情",
     "gambling": "赌博",
     "drugs": "毒品",
     "violence": "暴力",
-    "links": "病毒链接",
+    "malicious_links": "病毒链接",
     "ads": "无关商业广告",
     "defamation": "诋毁公司",
     "insults": "过激、挑拨、辱骂",
@@ -58,7 +58,7 @@ CATEGORY_LABELS: Final[Mapping[str, str]] = {
     "confidential": "公司机密",
 }
 CATEGORIES: Final = tuple(CATEGORY_LABELS)
-WORD_CATEGORIES: Final = tuple(c for c in CATEGORIES if c != "links")  # the ones with a lexicon file
+WORD_CATEGORIES: Final = tuple(c for c in CATEGORIES if c != "malicious_links")  # the ones with a lexicon file
 
 MAX_GAP: Final = 6  # filler characters allowed between two characters of one word ("赌 . 博", "赌👨‍👩‍👧博")
 PROHIBITION_REACH: Final = 16  # "严禁在群内发布色情、赌博" — a cue governs the rest of its sentence, within reason
@@ -380,7 +380,7 @@ class Moderator:
             reasons = self._finder.judge(link, self._link_policy)
             if reasons:
                 start, end = folded.text_span(link.start, link.end)
-                found.append(_Found("links", "link", link.host, start, end, reasons))
+                found.append(_Found("malicious_links", "link", link.host, start, end, reasons))
         for detector, start, end in private:
             if (detector == "mobile_number" and self._mobile) or (detector == "id_number" and self._ids):
                 found.append(_Found("confidential", "confidential", detector, start, end, (detector,)))

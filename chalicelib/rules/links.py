@@ -72,31 +72,32 @@ class LinkData:
 class LinkPolicy:
     """A tenant's view of links. Domains match themselves and their subdomains."""
 
-    allow: frozenset[str] = frozenset()  # never flagged, whatever their shape (the company's own short domain)
-    deny: frozenset[str] = frozenset()  # always flagged
+    allow_domains: frozenset[str] = frozenset()  # never flagged, whatever their shape (the company's own shortener)
+    deny_domains: frozenset[str] = frozenset()  # always flagged
     allow_only: bool = False  # flag every domain that is not allowed
     flag_short_links: bool = True
     flag_apk: bool = True
-    flag_ip: bool = True
+    flag_bare_ip: bool = True
 
     @classmethod
     def of(
         cls,
         *,
-        allow: Iterable[str] = (),
-        deny: Iterable[str] = (),
+        allow_domains: Iterable[str] = (),
+        deny_domains: Iterable[str] = (),
         allow_only: bool = False,
         flag_short_links: bool = True,
         flag_apk: bool = True,
-        flag_ip: bool = True,
+        flag_bare_ip: bool = True,
     ) -> LinkPolicy:
+        """Field names match chalicelib.rules.policy.LinkPolicy: `LinkPolicy.of(**rule.links.model_dump())`."""
         return cls(
-            allow=frozenset(_clean_domain(d) for d in allow),
-            deny=frozenset(_clean_domain(d) for d in deny),
+            allow_domains=frozenset(_clean_domain(d) for d in allow_domains),
+            deny_domains=frozenset(_clean_domain(d) for d in deny_domains),
             allow_only=allow_only,
             flag_short_links=flag_short_links,
             flag_apk=flag_apk,
-            flag_ip=flag_ip,
+            flag_bare_ip=flag_bare_ip,
         )
 
 
@@ -151,16 +152,16 @@ class LinkFinder:
     def judge(self, link: Link, policy: LinkPolicy) -> tuple[str, ...]:
         """Why a link is flagged under this policy; empty when it is not."""
         host = link.host
-        if _under(host, policy.allow):
+        if _under(host, policy.allow_domains):
             return ()
         reasons = []
-        if _under(host, policy.deny) or _under(host, self.data.deny):
+        if _under(host, policy.deny_domains) or _under(host, self.data.deny):
             reasons.append("denied_domain")
         if policy.flag_short_links and _under(host, self.data.short_hosts):
             reasons.append("short_link")
         if policy.flag_apk and link.path.split("?", 1)[0].split("#", 1)[0].endswith(".apk"):
             reasons.append("apk")
-        if policy.flag_ip and _is_ip(host):
+        if policy.flag_bare_ip and _is_ip(host):
             reasons.append("ip")
         if policy.allow_only and not reasons:
             reasons.append("unlisted_domain")

@@ -279,12 +279,18 @@ def _join(ids: str | Sequence[str], limit: int, name: str) -> str:
     return "|".join(ids)
 
 
+def _no_mentions(message: Message) -> None:
+    # WeCom ignores mentioned_list outside robot messages: refuse rather than let a mention silently vanish.
+    if isinstance(message, Text) and message.mentioned_list:
+        raise ValueError("mentioned_list works only in robot webhook messages")
+
+
 class RobotClient:
     """Group-robot webhooks. The key is the robot's only credential: it never appears in a log line or an error."""
 
     def __init__(self, *, base_url: str | None = None, http: JsonHttp | None = None) -> None:
         self.base_url = (base_url or wecom_api_base()).rstrip("/")
-        self.http = http or JsonHttp()
+        self.http = http or JsonHttp.shared()
 
     def send(self, key: str, payload: Message | Mapping[str, Any]) -> None:
         """POST webhook/send; `payload` is a message, or a raw body of a type the robot supports (news, image...)."""
@@ -293,6 +299,8 @@ class RobotClient:
 
 
 class WeComClient:
+    """One self-built app's outbound API; every method returns parsed results or raises a WeComError."""
+
     def __init__(
         self,
         corp_id: str,
@@ -309,7 +317,7 @@ class WeComClient:
         self.agent_id = int(agent_id)
         self._secret = secret
         self.base_url = (base_url or wecom_api_base()).rstrip("/")
-        self.http = http or JsonHttp()
+        self.http = http or JsonHttp.shared()
         self.tokens = TokenCache(
             "wecom", f"{corp_id}:{self.agent_id}", self._fetch_token, policy=token_policy, clock=clock, sleep=sleep
         )
@@ -354,6 +362,7 @@ class WeComClient:
         """message/send from the app to members. WeCom drops (without error) whatever exceeds 30 messages per member
         per minute: the outbox paces sends. With the duplicate check, WeCom ignores an identical message sent to the
         same recipients within `duplicate_check_interval` seconds (≤ 4 h)."""
+        _no_mentions(message)
         if not 0 < duplicate_check_interval <= MAX_DUPLICATE_CHECK_INTERVAL:
             raise ValueError("duplicate_check_interval must be within 1..14400 seconds")
         body: dict[str, Any] = {"agentid": self.agent_id, **message_payload(message)}
@@ -377,6 +386,7 @@ class WeComClient:
         """appchat/send into a group this app created. Members receive at most 200 app messages a minute."""
         if not isinstance(message, APPCHAT_TYPES):
             raise ValueError(f"appchat/send does not take {message.msgtype}")
+        _no_mentions(message)
         body = {"chatid": chatid, **message_payload(message), "safe": int(safe)}
         return SendResult.from_json(self.call("POST", "appchat/send", body=body))
 
@@ -384,7 +394,7 @@ class WeComClient:
         body: dict[str, Any] = {"name": name, "owner": owner, "userlist": list(userlist)}
         if chatid:
             body["chatid"] = chatid
-        return str(self.call("POST", "appchat/create", body=body)["chatid"])
+        return str(self.call("POST", "appchat/create", body=body).get("chatid") or chatid or "")
 
     def appchat_update(
         self,

@@ -20,7 +20,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
 from chalicelib.observability import logger
 from chalicelib.wecom.errors import (
@@ -70,7 +70,11 @@ def redact_url(url: str) -> str:
 
 
 def _secrets_in(query: str) -> list[str]:
-    return [v for k, v in parse_qsl(query, keep_blank_values=True) if k in SENSITIVE_PARAMS and v]
+    # Both forms: a library may quote the value as sent (percent-encoded) or as decoded.
+    raw = [pair.partition("=") for pair in query.split("&")]
+    encoded = [value for name, _, value in raw if unquote_plus(name) in SENSITIVE_PARAMS and value]
+    decoded = [v for k, v in parse_qsl(query, keep_blank_values=True) if k in SENSITIVE_PARAMS and v]
+    return sorted(set(encoded + decoded), key=len, reverse=True)
 
 
 def _scrub(text: str, secrets: list[str]) -> str:
@@ -99,6 +103,10 @@ class _ConnectTimeout(Exception):
     pass
 
 
+_shared: JsonHttp | None = None
+_shared_lock = threading.Lock()
+
+
 class JsonHttp:
     """Sends JSON, returns the decoded JSON object, raises WeComError subclasses; safe to share between threads."""
 
@@ -107,6 +115,16 @@ class JsonHttp:
         self._max_idle = max_idle_per_host
         self._idle: dict[_Origin, list[http.client.HTTPConnection]] = {}
         self._lock = threading.Lock()
+
+    @classmethod
+    def shared(cls) -> JsonHttp:
+        """The process-wide transport with default timeouts: clients of every tenant share its kept-alive
+        connections to the same platform host."""
+        global _shared
+        with _shared_lock:
+            if _shared is None:
+                _shared = cls()
+            return _shared
 
     def get(self, url: str, *, api: str) -> dict[str, Any]:
         return self.request("GET", url, None, api=api)

@@ -196,7 +196,9 @@ class TokenCache:
         except UpdateError as exc:
             if not _condition_failed(exc):
                 # We hold a good token: this call can go ahead; the next one retries the store.
-                logger.warning("token store failed", extra={"api": self.api, "app": self.app_id, "error": str(exc)})
+                logger.warning(
+                    "token store failed", extra={"api": self.api, "app": self.app_id, "error": type(exc).__name__}
+                )
 
     def _release(self) -> None:
         try:
