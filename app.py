@@ -5,9 +5,12 @@ Handler names are permanent: renaming one leaves the old Lambda (and its schedul
 
 from __future__ import annotations
 
-from chalice.app import Chalice, ConvertToMiddleware, Response
+import os
+import time
 
-from chalicelib import runtime, verify_files
+from chalice.app import Chalice, CloudWatchEvent, ConvertToMiddleware, DynamoDBEvent, Rate, Response
+
+from chalicelib import jobs, runtime, verify_files
 from chalicelib.events import Channel
 from chalicelib.gateway import HttpRequest, HttpResponse
 from chalicelib.observability import SERVICE, logger
@@ -68,3 +71,25 @@ def trusted_domain_file(file_name: str) -> Response:
     if content is None:
         return _response(HttpResponse(404, "not found"))
     return _response(HttpResponse(200, content))
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES), name="deliver")
+def deliver(event: CloudWatchEvent) -> None:
+    """Retries and paced sends; new items go out at once through `deliver_stream`."""
+    jobs.deliver_due(time.time())
+
+
+# The table stream starts delivery the moment an outbox item is committed with its event. Its ARN exists only once
+# infra/ is deployed and `make config` has rendered it; without it (tests, the local stack) the schedule delivers.
+OUTBOX_PREFIX = "OUT#"
+if os.environ.get("QUNGUI_TABLE_STREAM_ARN"):
+
+    @app.on_dynamodb_record(stream_arn=os.environ["QUNGUI_TABLE_STREAM_ARN"], batch_size=50, name="deliver_stream")
+    def deliver_stream(event: DynamoDBEvent) -> None:
+        inserted = [
+            (record.keys["pk"]["S"], record.keys["sk"]["S"])
+            for record in event
+            if record.event_name == "INSERT" and record.keys["sk"]["S"].startswith(OUTBOX_PREFIX)
+        ]
+        if inserted:
+            jobs.deliver_keys(inserted, time.time())

@@ -47,3 +47,10 @@ class PowertoolsTelemetry:
     def unavailable(self, channel: Channel, tenant: str, reason: str) -> None:
         logger.warning("dependency unavailable", extra={"tenant": tenant, "channel": channel.value, "reason": reason})
         _count("DependencyFailure", "channel", channel.value)
+
+
+def count_dead_letter(item: object) -> None:
+    tenant = str(getattr(item, "tenant", ""))
+    logger.warning("outbox item dead", extra={"tenant": tenant, "item": str(getattr(item, "sk", "")),
+                                             "error": str(getattr(item, "last_error", ""))[:200]})  # fmt: skip
+    _count("OutboxDead", "channel", str(getattr(item, "channel", "")))

@@ -4,12 +4,25 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from chalicelib.effects.executor import Executor
 from chalicelib.gateway import Gateway
 from chalicelib.tenants import SecretSource, TenantDirectory
 
+if TYPE_CHECKING:
+    from chalicelib.jobs.deliver import Deliverer
+
+_tenants: TenantDirectory | None = None
 _gateway: Gateway | None = None
+_deliverer: Deliverer | None = None
+
+
+def tenants() -> TenantDirectory:
+    global _tenants
+    if _tenants is None:
+        _tenants = TenantDirectory(SecretSource(), time.time)
+    return _tenants
 
 
 def gateway() -> Gateway:
@@ -17,11 +30,23 @@ def gateway() -> Gateway:
     if _gateway is None:
         from chalicelib.observability import PowertoolsTelemetry
 
-        _gateway = Gateway(TenantDirectory(SecretSource(), time.time), Executor(), time.time, PowertoolsTelemetry())
+        _gateway = Gateway(tenants(), Executor(), time.time, PowertoolsTelemetry())
     return _gateway
 
 
-def install(replacement: Gateway | None) -> None:
-    """Use `replacement` for the following requests (None: build the default again on next use)."""
-    global _gateway
-    _gateway = replacement
+def deliverer() -> Deliverer:
+    global _deliverer
+    if _deliverer is None:
+        # Imported here: the callback path never sends, so its cold start does not pay for the HTTP clients.
+        from chalicelib.effects.senders import PlatformSender
+        from chalicelib.jobs.deliver import Deliverer
+        from chalicelib.observability import count_dead_letter
+
+        _deliverer = Deliverer(tenants(), PlatformSender(), time.time, on_dead=count_dead_letter)
+    return _deliverer
+
+
+def install(gateway: Gateway | None = None, deliverer: Deliverer | None = None) -> None:
+    """Use these for the following invocations (None: build the default again on next use)."""
+    global _tenants, _gateway, _deliverer
+    _tenants, _gateway, _deliverer = None, gateway, deliverer

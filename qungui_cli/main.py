@@ -11,7 +11,7 @@ from qungui_cli.errors import CliError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from qungui_cli import callback_cmd, demo, dev, group_cmd, tenant_cmd
+    from qungui_cli import alert_cmd, callback_cmd, demo, dev, group_cmd, job_cmd, outbox_cmd, tenant_cmd
 
     parser = argparse.ArgumentParser(prog="qungui", description="qungui (群规): group rulebook enforcement for WeCom.")
     parser.add_argument("--stage", help="act on a deployed stage (dev, prod) with the usual AWS credentials")
@@ -21,6 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
     callback_cmd.register(commands)
     group_cmd.register(commands)
     demo.register(commands)
+    job_cmd.register(commands)
+    outbox_cmd.register(commands)
+    alert_cmd.register(commands)
     return parser
 
 
@@ -33,6 +36,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except CliError as exc:
         print(f"qungui: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        # AWS or the local stack went away mid-command (PynamoDB and botocore errors): say so in one line.
+        if type(exc).__module__.split(".")[0] not in ("pynamodb", "botocore", "boto3"):
+            raise
+        print(f"qungui: an AWS call failed: {exc}", file=sys.stderr)
         return 2
 
 

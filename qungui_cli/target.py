@@ -26,9 +26,11 @@ def stage_environment(stage: str) -> dict[str, str]:
     return {"QUNGUI_STAGE": stage, "QUNGUI_TABLE": f"qungui-{stage}", "QUNGUI_SSM_PREFIX": f"/qungui/{stage}"}
 
 
-def local_environment(aws_endpoint: str) -> dict[str, str]:
+def local_environment(aws_endpoint: str, wecom_api: str = "") -> dict[str, str]:
+    apis = {"QUNGUI_WECOM_API_BASE": wecom_api, "QUNGUI_MP_API_BASE": wecom_api} if wecom_api else {}
     return {
         **stage_environment("dev"),
+        **apis,
         **FAKE_CREDENTIALS,
         "AWS_ENDPOINT_URL": aws_endpoint,
         "AWS_DEFAULT_REGION": LOCAL_REGION,
@@ -71,5 +73,5 @@ def select(stage: str | None) -> dict[str, Any] | None:
             "no local stack found: start one with `qungui dev` in this folder, "
             "or pass --stage NAME to act on a deployed stage"
         )
-    os.environ.update(local_environment(state["aws_endpoint"]))
+    os.environ.update(local_environment(state["aws_endpoint"], state.get("wecom_api", "")))
     return state

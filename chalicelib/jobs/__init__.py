@@ -1,0 +1,36 @@
+"""Scheduled jobs: thin wrappers that turn a tick (EventBridge, `qungui job`, the local stack) into calls of the
+same code. Every job takes its clock from the caller, so `qungui job NAME --now T` runs exactly what AWS runs. The
+functions are named apart from the submodules (`jobs.deliver` is the module, `jobs.deliver_due` the job)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from chalicelib import runtime
+
+
+def deliver_due(now: float) -> dict[str, Any]:
+    report = runtime.deliverer().run(now)
+    return {"sent": report.sent, "retried": report.retried, "dead": report.dead, "deferred": report.deferred,
+            "skipped": report.skipped}  # fmt: skip
+
+
+def deliver_keys(keys: list[tuple[str, str]], now: float) -> dict[str, Any]:
+    """Deliver the outbox items just written (the table stream's INSERTs), without waiting for the schedule."""
+    from pynamodb.exceptions import DoesNotExist
+
+    from chalicelib.jobs.deliver import DeliveryReport
+    from chalicelib.store.models import OutboxItem
+
+    report = DeliveryReport()
+    for pk, sk in keys:
+        try:
+            item = OutboxItem.get(pk, sk, consistent_read=True)
+        except DoesNotExist:
+            continue
+        runtime.deliverer().deliver(item, now, report)
+    return {"sent": report.sent, "retried": report.retried, "dead": report.dead, "deferred": report.deferred}
+
+
+JOBS: dict[str, Callable[[float], dict[str, Any]]] = {"deliver": deliver_due}

@@ -33,6 +33,7 @@ LEASE_SECONDS = 60
 # Seconds between two sends in one bucket: 60/30 per member (message/send), 60/20 per robot, 200/min per app chat.
 PACING = {"app": 2.0, "robot": 3.0, "appchat": 0.3}
 BATCH = 100
+STALE_SLOT_SECONDS = 3600
 
 
 class Sender(Protocol):
@@ -124,7 +125,13 @@ class Deliverer:
                 return "claimed"
             name, interval = bucket
             window = RateWindow(keys.tenant_pk(item.tenant), keys.rate_sk(name))
-            free = RateWindow.next_free_at.does_not_exist() | (RateWindow.next_free_at <= now)
+            # A slot far ahead means the job's clock went back (`qungui job --now` in the past, then now): no job may
+            # assume time only moves forward, so such a window counts as free rather than blocking for days.
+            free = (
+                RateWindow.next_free_at.does_not_exist()
+                | (RateWindow.next_free_at <= now)
+                | (RateWindow.next_free_at > now + STALE_SLOT_SECONDS)
+            )
             with TransactWrite(connection=Item._get_connection().connection) as tx:
                 tx.update(item, actions=lease, condition=claimable)
                 tx.update(window, actions=[RateWindow.next_free_at.set(now + interval)], condition=free,

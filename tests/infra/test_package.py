@@ -284,8 +284,20 @@ def test_bundle_imports_on_its_own(package: Package, tmp_path: Path) -> None:
 # --- the SAM template -------------------------------------------------------------------------------------------------
 
 
-def test_template_has_every_function_with_its_handler(package: Package) -> None:
+def _app_as_deployed(package: Package, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """app.py as Chalice loads it for this stage: with the stage's env vars set, which decide the stream handler."""
+    import importlib
+
     import app
+
+    for name, value in package.rendered.environment.items():
+        monkeypatch.setenv(name, value)
+    importlib.reload(app)
+    return app
+
+
+def test_template_has_every_function_with_its_handler(package: Package, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = _app_as_deployed(package, monkeypatch)
 
     expected = {"app.app"} | {source.handler_string for source in app.app.event_sources}
     expected |= {function.handler_string for function in app.app.pure_lambda_functions}
@@ -298,8 +310,8 @@ def test_template_has_every_function_with_its_handler(package: Package) -> None:
     assert {props["CodeUri"] for props in found.values()} == {"./deployment.zip"}
 
 
-def test_template_carries_the_rendered_settings(package: Package) -> None:
-    import app
+def test_template_carries_the_rendered_settings(package: Package, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = _app_as_deployed(package, monkeypatch)
 
     rendered = package.rendered
     policy = render_config.policy_document(rendered)
