@@ -16,7 +16,7 @@ from chalicelib.tenants import SecretSource, TenantDirectory
 from qungui_cli.main import main as qungui
 
 ROOT = Path(__file__).resolve().parents[2]
-NOW = 1_790_000_000  # 2026-09-21; every callback in these tests is "sent" around this time
+NOW = 1_790_000_000  # 2026-09-21T14:13:20Z; every callback in these tests is "sent" around this time
 
 
 @dataclass

@@ -158,18 +158,20 @@ def test_a_burst_of_100_alerts_to_one_admin_respects_30_per_minute(tenant, fake,
     assert all(item.status == "sent" and item.attempts == 1 for item in items())
 
 
-def test_robot_posts_respect_20_per_minute(table, fake, clock, directory):
+def test_a_burst_of_100_robot_posts_respects_20_per_minute(table, fake, clock, directory):
     register("acme", "--robot", "sales=robot-key-1")
     fake.add_robot("robot-key-1")
     sender = PlatformSender(wecom_base=fake.base_url, clock=clock, sleep=lambda _: None)
     deliverer = Deliverer(directory, sender, clock, rng=random.Random(1))
-    for n in range(50):
+    for n in range(100):
         commit(PostToGroup(chat_id="wrG", text=f"通知{n}", via="robot", robot="sales"), n=n)
-    for second in range(0, 200):
+    for second in range(0, 320):
         clock.now = NOW + second
         deliverer.run(clock.now)
-    assert len(fake.deliveries("webhook/send")) == 50
+    assert len(fake.deliveries("webhook/send")) == 100
     assert fake.dropped == []
+    assert not [r for r in fake.requests("/cgi-bin/webhook/send") if r.errcode]  # never hit the robot's limit
+    assert all(item.status == "sent" and item.attempts == 1 for item in items())
 
 
 def test_a_crash_between_sending_and_marking_sent_repeats_never_loses(tenant, fake, deliverer, clock):
