@@ -7,8 +7,7 @@
 3. Characters/s over texts of growing length (corpus messages joined), to show the cost is linear in the text.
 
 Usage: python bench/moderation.py [--runs N] [--rounds R] [--output docs/benchmarks.md]. Prints the report, and
-writes it into the output file between <!-- moderation:start --> and <!-- moderation:end --> (appended at the end
-when absent); the rest of that file belongs to bench/run.py and is left as it is.
+writes it into the output file as section `moderation` (bench/doc.py), leaving the other scripts' sections as they are.
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ import argparse
 import os
 import platform
 import random
-import re
 import statistics
 import sys
 import time
@@ -29,13 +27,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from doc import write_section
 
 from chalicelib.rules.content import CATEGORIES, Lexicon, Lexicons, Moderator, Term, default_lexicons
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "corpus" / "messages.yaml"
 DEFAULT_OUTPUT = ROOT / "docs" / "benchmarks.md"
-START, END = "<!-- moderation:start -->", "<!-- moderation:end -->"
 
 RATIO_TARGET = 1.5
 TARGETS = {"plain": 0.95, "evasion": 0.9}
@@ -257,18 +255,6 @@ def report(args: argparse.Namespace) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(path: Path, section: str) -> None:
-    block = f"{START}\n{section}{END}\n"
-    current = path.read_text(encoding="utf-8") if path.exists() else ""
-    pattern = re.compile(re.escape(START) + r".*?" + re.escape(END) + r"\n?", re.S)
-    if pattern.search(current):
-        updated = pattern.sub(lambda _: block, current, count=1)
-    else:
-        updated = current + ("" if current.endswith("\n") or not current else "\n") + ("\n" if current else "") + block
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(updated, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--runs", type=int, default=5, help="timed runs per configuration (median reported)")
@@ -277,8 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     section = report(args)
     print(section)
-    write_section(args.output, section)
-    print(f"written to {args.output} (between {START} and {END})", file=sys.stderr)
+    write_section(args.output, "moderation", section)
+    print(f"written to {args.output} (section moderation)", file=sys.stderr)
     return 0
 
 

@@ -7,7 +7,8 @@
 (c) AWS API calls per warm ordinary callback (in-process moto, chalice.test.Client), and for a replay.
 
 Usage: python bench/run.py [--runs N] [--messages K] [--output docs/benchmarks.md]. Prints the report and writes it
-as Markdown. Reported values are medians of N runs, with min-max in brackets.
+into the output file as section `callbacks` (bench/doc.py), leaving the other scripts' sections as they are.
+Reported values are medians of N runs, with min-max in brackets.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from doc import write_section
 from peer import CLI_ADD, TENANT, Callback, Peer
 
 BENCH = Path(__file__).resolve().parent
@@ -441,7 +443,7 @@ def report_cold(samples: dict[str, Any], runs: int, no_pyc_runs: int) -> tuple[s
                 summary.append(f"(a) {title}: {ms(ours_values)} vs baseline {ms(base_values)} = {cell} ({target})")
             rows.append([title if key == "answer" else "", label, ms(ours_values), ms(base_values), cell, target])
     text = [
-        "## (a) Cold start to first answer",
+        "### (a) Cold start to first answer",
         "",
         f"A fresh `python` process per sample ({runs} samples per cell, plus one uncounted round that fills the "
         "bytecode cache): `bench/cold_child.py` records `time.perf_counter()` on its first line, imports the handler "
@@ -495,7 +497,7 @@ def report_imports(result: dict[str, Any], runs: int) -> tuple[str, list[str]]:
         for package, own in sorted(by_package.items(), key=lambda item: item[1], reverse=True)[:12]
     ]
     text = [
-        "## (b) Import time",
+        "### (b) Import time",
         "",
         f"Fresh interpreters, {runs} samples each, same bytecode cache as (a). For scale, `import baseline_app` "
         f"(the whole baseline handler module) takes {ms(samples['baseline_app']['import'])}.",
@@ -551,7 +553,7 @@ def report_calls(result: dict[str, Any], messages: int) -> tuple[str, list[str]]
     clients = ", ".join(f"{service} {count}" for service, count in result["clients"].items())
     connections = result["dynamodb_connections"]
     text = [
-        "## (c) AWS API calls per ordinary message (warm)",
+        "### (c) AWS API calls per ordinary message (warm)",
         "",
         f"In one process: moto (`mock_aws`), the real Chalice routing (`chalice.test.Client`) and the default object "
         f"graph (`chalicelib.runtime`). A tenant is registered with the CLI, one message warms the container, then "
@@ -610,10 +612,10 @@ def main(argv: list[str] | None = None) -> int:
     summary = [line for _, lines in sections for line in lines]
     document = "\n".join(
         [
-            "# Benchmarks",
+            "## Callbacks: cold start, imports, AWS calls per message",
             "",
-            f"Written by `python bench/run.py --runs {args.runs} --messages {args.messages}` (`make bench`); "
-            "budgets in DESIGN.md §5. Values are medians over the samples, min–max in brackets; every qungui value "
+            f"Written by `python bench/run.py --runs {args.runs} --messages {args.messages}`; budgets in DESIGN.md "
+            "§5. Values are medians over the samples, min–max in brackets; every qungui value "
             "stands beside its baseline from the same run. Ratios are median(qungui) / median(baseline); in "
             "brackets, the median of the per-round ratios (each round runs both back to back, so it drifts less with "
             "the machine's load). Numbers from a shared 2-core box move with its load: compare ratios, and rerun "
@@ -628,11 +630,10 @@ def main(argv: list[str] | None = None) -> int:
             *[text for text, _ in sections],
         ]
     )
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(document, encoding="utf-8")
+    write_section(args.output, "callbacks", document)
     print()
     print(document)
-    print(f"written to {args.output}")
+    print(f"written to {args.output} (section callbacks)")
     return 0
 
 

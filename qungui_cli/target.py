@@ -39,6 +39,15 @@ def local_environment(aws_endpoint: str, wecom_api: str = "") -> dict[str, str]:
 
 
 def read_state() -> dict[str, Any] | None:
+    """The running local stack: from its state file, or from QUNGUI_DEV_URL with AWS_ENDPOINT_URL (a stack started
+    elsewhere, e.g. in a container)."""
+    if os.environ.get("QUNGUI_DEV_URL") and os.environ.get("AWS_ENDPOINT_URL") and not state_path().exists():
+        return {
+            "url": os.environ["QUNGUI_DEV_URL"],
+            "aws_endpoint": os.environ["AWS_ENDPOINT_URL"],
+            "wecom_api": os.environ.get("QUNGUI_WECOM_API_BASE", ""),
+            "pid": os.getpid(),
+        }
     path = state_path()
     try:
         state = json.loads(path.read_text())
