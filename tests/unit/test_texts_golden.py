@@ -16,10 +16,17 @@ from chalicelib.texts.citations import clause_label
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 CASES = {
     "admin_alert_full.md": lambda: alerts.admin_alert(
-        what="张三在群里发布了赌博内容", clause="1.3.5", ref="3f9a1c2b7d", group="wrOgQhDgAAMYQiS5ol9G7gK9JVAAAA",
-        group_name="销售部工作群", member="张三（zhangsan）", evidence_at=1790000000, action="已记警告一次，已私信提醒",
-        waivable="L8K2M4", timezone="Asia/Shanghai",
-    ),  # fmt: skip
+        what="张三在群里发布了赌博内容",
+        clause="1.3.5",
+        ref="3f9a1c2b7d",
+        group="wrOgQhDgAAMYQiS5ol9G7gK9JVAAAA",
+        group_name="销售部工作群",
+        member="张三（zhangsan）",
+        evidence_at=1790000000,
+        action="已记警告一次，已私信提醒",
+        waivable="L8K2M4",
+        timezone="Asia/Shanghai",
+    ),
     "admin_alert_minimal.md": lambda: alerts.admin_alert(what="群名被改为“吃喝玩乐群”", clause=None, ref="a1"),
     "member_reminder.txt": lambda: alerts.member_reminder(
         what="您的群昵称“小张”不符合命名规则，请改为“部门-姓名”。", clause="2.3.3", ref="9b8c7d6e5f"
@@ -43,9 +50,15 @@ def test_text_matches_its_golden_file(name):
 
 @pytest.mark.parametrize(
     ("clause", "label"),
-    [("1.4.2", "篇一 四(2)"), ("1.2.3", "篇一 二(3)"), ("2.3.2", "篇二 3.2"), ("3.9", "篇三 9"), ("4.3.4", "篇四 三(4)"),
-     ("acme.3", "acme.3")],
-)  # fmt: skip
+    [
+        ("1.4.2", "篇一 四(2)"),
+        ("1.2.3", "篇一 二(3)"),
+        ("2.3.2", "篇二 3.2"),
+        ("3.9", "篇三 9"),
+        ("4.3.4", "篇四 三(4)"),
+        ("acme.3", "acme.3"),
+    ],
+)
 def test_clause_labels_follow_each_rulebooks_numbering(clause, label):
     assert clause_label(clause) == label
 
