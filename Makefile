@@ -18,8 +18,12 @@ cfn-lint:
 
 check: lint cfn-lint test
 
+# Each script rewrites its own section of docs/benchmarks.md (bench/README.md); about 5 minutes on 2 cores in all.
 bench:
 	$(PYTHON) bench/run.py
+	$(PYTHON) bench/moderation.py
+	$(PYTHON) bench/outbox.py
+	$(PYTHON) bench/dev_start.py
 
 # Renders .chalice/config.json's stage settings and policy-$(STAGE).json from the deployed infra/ stacks (docs/deploy.md).
 # Stacks are <prefix>-$(STAGE)-{tables,queues,egress}, prefix `qungui` unless STACK_PREFIX is set; AWS_REGION and

@@ -38,6 +38,9 @@ from peer import CLI_ADD, TENANT, Callback, Peer
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
+# This checkout's code for what this process imports (the children get it through PYTHONPATH), whichever checkout
+# `pip install -e` last pointed the environment at.
+sys.path.insert(0, str(ROOT))
 DEFAULT_OUTPUT = ROOT / "docs" / "benchmarks.md"
 
 RATIO_TARGET = 1.3

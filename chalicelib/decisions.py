@@ -60,3 +60,22 @@ class PostToGroup(Decision):
     text: str
     via: str = "appchat"  # appchat | robot
     robot: str = ""  # the robot's name in the tenant's secrets, when via == "robot"
+
+
+class RecordLedger(Decision):
+    """Append an entry to the ledger (warnings, fines, red packets, shadow hits, and the entries that settle them)."""
+
+    entry_id: str
+    entry_kind: str  # warning | fine | red_packet | shadow | waiver | payment | reversal
+    member: str
+    rule: str
+    clause_text: str
+    group: str | None = None
+    amount: float | None = None
+    status: str = "active"  # active | owed | paid | waived | reversed | expired
+    ref: str | None = None
+    evidence: str = ""  # the message id the entry rests on
+    excerpt: str | None = None  # ≤ 60 characters, personal numbers masked
+    evidence_hash: str = ""
+    policy_version: str = ""
+    at: int = 0

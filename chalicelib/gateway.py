@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from chalicelib import ledger
 from chalicelib.channels import envelopes, replies
 from chalicelib.channels.envelopes import Opened, Rejected, SignatureMismatch
 from chalicelib.channels.mp import mp_event
@@ -17,8 +18,9 @@ from chalicelib.channels.wecom_app import app_event
 from chalicelib.channels.wecom_bot import bot_event
 from chalicelib.decisions import ReplyToMember
 from chalicelib.effects import executor as effects
-from chalicelib.events import Channel, Event
-from chalicelib.rules import engine
+from chalicelib.events import Channel, Event, MessagePosted
+from chalicelib.rules import compiled, engine
+from chalicelib.rules.moderation import Context
 from chalicelib.tenants import Tenant, TenantDirectory, TenantError
 from chalicelib.wecom.xml import XmlError, parse_xml
 
@@ -117,7 +119,7 @@ class Gateway:
         opened = envelopes.open_post(channel, tenant, request.query, request.body)
         self._retire_previous_if_confirmed(tenant, opened.used_previous_secrets)
         event, addressee = _to_event(channel, tenant, opened, timestamp)
-        decisions = engine.decide(event)
+        decisions = engine.decide(event, _context(tenant, event))
         reply = self._reply(channel, tenant, opened, request, event, decisions, addressee, timestamp)
         outcome = self._executor.commit(effects.plan(event, decisions, reply, self._clock(), tenant.timezone))
         self._telemetry.accepted(channel, tenant.id, event, outcome.duplicate)
@@ -147,6 +149,25 @@ class Gateway:
     def _retire_previous_if_confirmed(self, tenant: Tenant, used_previous: bool) -> None:
         if tenant.previous is not None and not used_previous:
             self._tenants.retire_previous(tenant)
+
+
+def _context(tenant: Tenant, event: Event) -> Context | None:
+    """What the rules may know for a group message: the tenant's policy, its admins, the member's past offences."""
+    if not isinstance(event, MessagePosted) or event.chat_id is None:
+        return None
+    policy = tenant.policy or compiled.shipped("default")
+    window_days = int((policy.escalation or {}).get("window_days", 30))
+    since = event.at - window_days * 86400
+
+    def prior_offences(member: str, rule: str) -> int:
+        from pynamodb.exceptions import PynamoDBException
+
+        try:
+            return ledger.prior_offences(tenant.id, member, rule, since)
+        except PynamoDBException as exc:
+            raise effects.StoreUnavailable("ledger unavailable") from exc
+
+    return Context(policy=policy, admins=tenant.admins, prior_offences=prior_offences)
 
 
 def _plaintext_key(plaintext: bytes) -> str:

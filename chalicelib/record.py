@@ -29,6 +29,8 @@ class Record:
             for name, annotation in inspect.get_annotations(klass).items():
                 if name.startswith("_") or str(annotation).startswith(("ClassVar", "typing.ClassVar")):
                     continue
+                if isinstance(getattr(cls, name, None), property):
+                    raise TypeError(f"{cls.__name__}.{name} would hide the property of the same name")
                 fields[name] = None
                 if name in klass.__dict__:
                     defaults[name] = klass.__dict__[name]  # defaults must be immutable, as with dataclasses

@@ -18,6 +18,8 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.config import Settings
+from chalicelib.rules import compiled
+from chalicelib.rules.compiled import CompiledPolicy
 from chalicelib.store import keys
 from chalicelib.store.models import TenantRecord
 
@@ -69,6 +71,7 @@ class Tenant:
     verify_code: str | None = None
     mp_template_id: str | None = None  # template message used when a follower's 48 h service window is closed
     robots: dict[str, str] = field(default_factory=dict)  # group-robot name → webhook key (a credential)
+    policy: CompiledPolicy | None = None  # None: the shipped default
 
 
 def secrets_parameter_name(settings: Settings, tenant_id: str) -> str:
@@ -190,6 +193,7 @@ def tenant_from(record: TenantRecord, document: dict[str, Any]) -> Tenant:
         verify_code=record.verify_code,
         mp_template_id=record.mp_template_id,
         robots={str(name): str(key) for name, key in (document.get("robots") or {}).items()},
+        policy=compiled.loads(record.policy_compiled) if record.policy_compiled else None,
     )
 
 

@@ -11,7 +11,18 @@ from qungui_cli.errors import CliError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from qungui_cli import alert_cmd, callback_cmd, demo, dev, group_cmd, job_cmd, outbox_cmd, tenant_cmd
+    from qungui_cli import (
+        alert_cmd,
+        callback_cmd,
+        demo,
+        dev,
+        group_cmd,
+        job_cmd,
+        ledger_cmd,
+        outbox_cmd,
+        policy_cmd,
+        tenant_cmd,
+    )
 
     parser = argparse.ArgumentParser(prog="qungui", description="qungui (群规): group rulebook enforcement for WeCom.")
     parser.add_argument("--stage", help="act on a deployed stage (dev, prod) with the usual AWS credentials")
@@ -24,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     job_cmd.register(commands)
     outbox_cmd.register(commands)
     alert_cmd.register(commands)
+    policy_cmd.register(commands)
+    ledger_cmd.register(commands)
     return parser
 
 

@@ -18,11 +18,11 @@ from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.decisions import Decision, RecordActivity
+from chalicelib.decisions import Decision, RecordActivity, RecordLedger
 from chalicelib.effects import outbox
 from chalicelib.events import Event
 from chalicelib.store import keys
-from chalicelib.store.models import DedupRecord, Item, MemberActivity
+from chalicelib.store.models import DedupRecord, Item, LedgerEntry, MemberActivity
 
 DEDUP_TTL_SECONDS = 3 * 24 * 3600  # WeCom retries within seconds; three days also covers a replayed archive batch
 
@@ -68,10 +68,36 @@ def plan(
     for decision in decisions:
         if isinstance(decision, RecordActivity):
             result.updates.append(_activity_update(event.tenant, decision))
+    for decision in decisions:
+        if isinstance(decision, RecordLedger):
+            result.puts.append(_ledger_entry(event.tenant, decision))
     source = f"{event.channel.value}:{event.event_id}"
     for item_id, message in outbox.messages_for(event, decisions, timezone):
         result.puts.append(outbox.new_item(event.tenant, source, item_id, message, now))
     return result
+
+
+def _ledger_entry(tenant: str, decision: RecordLedger) -> LedgerEntry:
+    return LedgerEntry(
+        keys.tenant_pk(tenant),
+        keys.ledger_sk(decision.at, decision.entry_id),
+        gsi1pk=keys.ledger_id_gsi_pk(tenant),
+        gsi1sk=decision.entry_id,
+        entry_id=decision.entry_id,
+        kind=decision.entry_kind,
+        member=decision.member,
+        group=decision.group,
+        rule=decision.rule,
+        clause=decision.clause_text,
+        amount=decision.amount,
+        status=decision.status,
+        ref=decision.ref,
+        evidence=decision.evidence,
+        excerpt=decision.excerpt,
+        evidence_hash=decision.evidence_hash,
+        policy_version=decision.policy_version,
+        at=decision.at,
+    )
 
 
 def _activity_update(tenant: str, decision: RecordActivity) -> tuple[Item, list[Action]]:

@@ -1,11 +1,16 @@
-"""The rules entry point: every Event goes through here and comes out as Decisions. Pure."""
+"""The rules entry point: every Event goes through here and comes out as Decisions. Pure: what a rule may know
+besides the event arrives in the Context the shell gathered."""
 
 from __future__ import annotations
 
 from chalicelib.decisions import Decision
-from chalicelib.events import Event
-from chalicelib.rules import commands
+from chalicelib.events import Event, MessagePosted
+from chalicelib.rules import commands, moderation
+from chalicelib.rules.moderation import Context
 
 
-def decide(event: Event) -> list[Decision]:
-    return commands.decide(event)
+def decide(event: Event, context: Context | None = None) -> list[Decision]:
+    decisions = commands.decide(event)
+    if context is not None and isinstance(event, MessagePosted):
+        decisions += moderation.decide(event, context)
+    return decisions

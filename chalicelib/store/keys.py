@@ -71,3 +71,13 @@ def rate_sk(bucket: str) -> str:
 
 def group_sk(chat_id: str) -> str:
     return f"GROUP#{chat_id}"
+
+
+def ledger_sk(at: int, entry_id: str) -> str:
+    """Ledger entries sort by time within the tenant's partition (the ledger reads in order)."""
+    return f"LEDGER#{at:012d}#{entry_id}"
+
+
+def ledger_id_gsi_pk(tenant: str) -> str:
+    """GSI1 finds an entry by its short id (the one admins type: 豁免 L7K2M4QX)."""
+    return f"LEDGERID#{tenant}"

@@ -106,6 +106,8 @@ class TenantRecord(Item):
     timezone = UnicodeAttribute(default="Asia/Shanghai")
     verify_code = UnicodeAttribute(null=True)
     mp_template_id = UnicodeAttribute(null=True)
+    policy = UnicodeAttribute(null=True)  # the applied policy's YAML source, for `qungui policy show`
+    policy_compiled = UnicodeAttribute(null=True)  # what the request path runs (chalicelib.rules.compiled)
     created_at = NumberAttribute()
     updated_at = NumberAttribute()
 
@@ -171,6 +173,7 @@ class GroupRecord(Item):
     name = UnicodeAttribute(null=True)
     owner = UnicodeAttribute(null=True)
     policy = UnicodeAttribute(null=True)  # the policy document applied to this group (YAML text), if any
+    policy_compiled = UnicodeAttribute(null=True)  # tenant default + this override, compiled
     enrolled_at = NumberAttribute()
 
 
@@ -203,6 +206,30 @@ class OutboxItem(Item):
     due = DueIndex["OutboxItem"]()  # type: ignore[assignment]  # narrower on purpose: same index, typed results
 
 
+class LedgerEntry(Item):
+    """One ledger entry (DESIGN.md §4). Entries are never rewritten: a waiver, payment or reversal is a new entry that
+    `ref`s the one it settles, and only the settled entry's `status` (a projection of what settles it) changes."""
+
+    class Meta(_Meta):
+        pass
+
+    entry_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    member = UnicodeAttribute()
+    group = UnicodeAttribute(null=True)
+    rule = UnicodeAttribute()
+    clause = UnicodeAttribute()  # the clause text as decided: a later rulebook edit never rewrites history
+    amount = NumberAttribute(null=True)
+    status = UnicodeAttribute()
+    ref = UnicodeAttribute(null=True)
+    evidence = UnicodeAttribute(default="")
+    excerpt = UnicodeAttribute(null=True)
+    evidence_hash = UnicodeAttribute(default="")
+    policy_version = UnicodeAttribute(default="")
+    at = NumberAttribute()
+    due = DueIndex["LedgerEntry"]()  # type: ignore[assignment]  # GSI1 here: entry by id
+
+
 class RateWindow(Item):
     """Pacing for one sending limit (a member's 30 app messages a minute, a robot's 20): the earliest time the next
     message may go out (GCRA's theoretical arrival time, with no burst)."""
@@ -221,6 +248,9 @@ ALL_MODELS: tuple[type[Item], ...] = (
     MemberActivity,
     AccessToken,
     GroupRecord,
+    OutboxItem,
+    RateWindow,
+    LedgerEntry,
 )
 
 
