@@ -79,3 +79,34 @@ class RecordLedger(Decision):
     evidence_hash: str = ""
     policy_version: str = ""
     at: int = 0
+
+
+class SettleLedger(Decision):
+    """An admin settles an entry: the waiver/payment/reversal is a new entry that `ref`s it, and the settled entry's
+    status moves (only from one of `from_status`, so a double 已缴 or a 豁免 of a reversed entry changes nothing).
+    With `entry_kind` None nothing is appended: 确认 only moves a fine from awaiting confirmation to owed."""
+
+    settles: str  # the settled entry's id
+    settles_at: int  # and its time (with the id, its key)
+    new_status: str  # waived | paid | reversed | owed
+    from_status: tuple[str, ...]
+    by: str  # the admin
+    reason: str = ""
+    entry_id: str = ""
+    entry_kind: str | None = None  # waiver | payment | reversal | None
+    member: str = ""
+    rule: str = ""
+    clause_text: str = ""
+    group: str | None = None
+    amount: float | None = None
+    policy_version: str = ""
+    at: int = 0
+
+
+class Audit(Decision):
+    """Something an admin (or someone trying to be one) did, kept for the tenant's audit trail."""
+
+    actor: str
+    action: str  # e.g. "refused:豁免", "豁免 L7K2M4QX"
+    detail: str = ""
+    at: int = 0

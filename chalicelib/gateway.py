@@ -20,7 +20,7 @@ from chalicelib.decisions import ReplyToMember
 from chalicelib.effects import executor as effects
 from chalicelib.events import Channel, Event, MessagePosted
 from chalicelib.rules import compiled, engine
-from chalicelib.rules.moderation import Context
+from chalicelib.rules.context import Context
 from chalicelib.tenants import Tenant, TenantDirectory, TenantError
 from chalicelib.wecom.xml import XmlError, parse_xml
 
@@ -152,22 +152,35 @@ class Gateway:
 
 
 def _context(tenant: Tenant, event: Event) -> Context | None:
-    """What the rules may know for a group message: the tenant's policy, its admins, the member's past offences."""
-    if not isinstance(event, MessagePosted) or event.chat_id is None:
+    """What the rules may know about a message: the tenant's policy and admins, and ledger lookups made on demand."""
+    if not isinstance(event, MessagePosted):
         return None
     policy = tenant.policy or compiled.shipped("default")
     window_days = int((policy.escalation or {}).get("window_days", 30))
     since = event.at - window_days * 86400
+    return Context(
+        policy=policy,
+        admins=tenant.admins,
+        timezone=tenant.timezone,
+        prior_offences=_store_read(lambda member, rule: ledger.prior_offences(tenant.id, member, rule, since)),
+        member_ledger=_store_read(lambda member: ledger.of_member(tenant.id, member)),
+        ledger_since=_store_read(lambda start: list(ledger.entries(tenant.id, start))),
+        ledger_entry=_store_read(lambda entry_id: ledger.by_id(tenant.id, entry_id)),
+    )
 
-    def prior_offences(member: str, rule: str) -> int:
+
+def _store_read(read: Callable[..., Any]) -> Callable[..., Any]:
+    """A ledger read for a rule: a DynamoDB failure becomes a 503 (WeCom retries), never a 500."""
+
+    def guarded(*args: Any) -> Any:
         from pynamodb.exceptions import PynamoDBException
 
         try:
-            return ledger.prior_offences(tenant.id, member, rule, since)
+            return read(*args)
         except PynamoDBException as exc:
             raise effects.StoreUnavailable("ledger unavailable") from exc
 
-    return Context(policy=policy, admins=tenant.admins, prior_offences=prior_offences)
+    return guarded
 
 
 def _plaintext_key(plaintext: bytes) -> str:

@@ -34,6 +34,17 @@ def prior_offences(tenant: str, member: str, rule: str, since: int) -> int:
     )
 
 
+def of_member(tenant: str, member: str) -> list[LedgerEntry]:
+    return list(
+        LedgerEntry.query(
+            keys.tenant_pk(tenant),
+            LedgerEntry.sk.startswith(keys.ledger_sk(0, "")[: len("LEDGER#")]),
+            filter_condition=LedgerEntry.member == member,
+            consistent_read=True,
+        )
+    )
+
+
 def by_id(tenant: str, entry_id: str) -> LedgerEntry | None:
     found = list(LedgerEntry.due.query(keys.ledger_id_gsi_pk(tenant), LedgerEntry.gsi1sk == entry_id, limit=1))
     return found[0] if found else None

@@ -18,11 +18,11 @@ from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.decisions import Decision, RecordActivity, RecordLedger
+from chalicelib.decisions import Audit, Decision, RecordActivity, RecordLedger, SettleLedger
 from chalicelib.effects import outbox
 from chalicelib.events import Event
 from chalicelib.store import keys
-from chalicelib.store.models import DedupRecord, Item, LedgerEntry, MemberActivity
+from chalicelib.store.models import AuditRecord, DedupRecord, Item, LedgerEntry, MemberActivity
 
 DEDUP_TTL_SECONDS = 3 * 24 * 3600  # WeCom retries within seconds; three days also covers a replayed archive batch
 
@@ -42,6 +42,9 @@ class Plan:
     marker: DedupRecord
     updates: list[tuple[Item, list[Action]]] = field(default_factory=list)
     puts: list[Item] = field(default_factory=list)
+    # Updates that must hold a condition (a settlement only from an expected status); a failing one cancels the
+    # event's whole transaction, which the executor reports as a refused settlement, not as a store failure.
+    conditional_updates: list[tuple[Item, list[Action], Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +74,10 @@ def plan(
     for decision in decisions:
         if isinstance(decision, RecordLedger):
             result.puts.append(_ledger_entry(event.tenant, decision))
+        elif isinstance(decision, SettleLedger):
+            _settle(event.tenant, decision, result)
+        elif isinstance(decision, Audit):
+            result.puts.append(_audit(event, decision))
     source = f"{event.channel.value}:{event.event_id}"
     for item_id, message in outbox.messages_for(event, decisions, timezone):
         result.puts.append(outbox.new_item(event.tenant, source, item_id, message, now))
@@ -100,6 +107,36 @@ def _ledger_entry(tenant: str, decision: RecordLedger) -> LedgerEntry:
     )
 
 
+def _settle(tenant: str, decision: SettleLedger, result: Plan) -> None:
+    settled = LedgerEntry(keys.tenant_pk(tenant), keys.ledger_sk(decision.settles_at, decision.settles))
+    condition = LedgerEntry.status.is_in(*decision.from_status)
+    result.conditional_updates.append((settled, [LedgerEntry.status.set(decision.new_status)], condition))
+    if decision.entry_kind:
+        result.puts.append(
+            _ledger_entry(
+                tenant,
+                RecordLedger(
+                    entry_id=decision.entry_id, entry_kind=decision.entry_kind, member=decision.member,
+                    rule=decision.rule, clause_text=decision.clause_text, group=decision.group,
+                    amount=decision.amount, status=decision.new_status, ref=decision.settles,
+                    evidence=f"{decision.by}: {decision.reason}"[:200], policy_version=decision.policy_version,
+                    at=decision.at,
+                ),
+            )
+        )  # fmt: skip
+
+
+def _audit(event: Event, decision: Audit) -> AuditRecord:
+    return AuditRecord(
+        keys.tenant_pk(event.tenant),
+        keys.audit_sk(decision.at or event.at, f"{event.channel.value}:{event.event_id}"),
+        actor=decision.actor,
+        action=decision.action,
+        detail=decision.detail[:500],
+        at=decision.at or event.at,
+    )
+
+
 def _activity_update(tenant: str, decision: RecordActivity) -> tuple[Item, list[Action]]:
     item = MemberActivity(keys.tenant_pk(tenant), keys.member_sk(decision.chat_id, decision.member))
     actions: list[Action] = [
@@ -118,7 +155,7 @@ class Executor:
     def commit(self, work: Plan) -> Outcome:
         first_time = DedupRecord.pk.does_not_exist()
         try:
-            if not work.updates and not work.puts:
+            if not work.updates and not work.puts and not work.conditional_updates:
                 work.marker.save(condition=first_time)
             else:
                 connection = Item._get_connection().connection
@@ -129,6 +166,8 @@ class Executor:
                         tx.save(put)
                     for item, actions in work.updates:
                         tx.update(item, actions=actions)
+                    for item, actions, condition in work.conditional_updates:
+                        tx.update(item, actions=actions, condition=condition)
         except PutError as exc:
             if _error_code(exc) == "ConditionalCheckFailedException":
                 return self._replay(work.marker)

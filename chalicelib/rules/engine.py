@@ -6,7 +6,7 @@ from __future__ import annotations
 from chalicelib.decisions import Decision
 from chalicelib.events import Event, MessagePosted
 from chalicelib.rules import commands, moderation
-from chalicelib.rules.moderation import Context
+from chalicelib.rules.context import Context
 
 
 def decide(event: Event, context: Context | None = None) -> list[Decision]:

@@ -5,28 +5,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.decisions import AlertAdmins, Decision, RecordLedger, RemindMember
 from chalicelib.events import MessagePosted
-from chalicelib.record import Record
-from chalicelib.rules.compiled import Act, CompiledPolicy, CompiledRule
+from chalicelib.rules.compiled import Act, CompiledRule
+from chalicelib.rules.context import Context
 
 if TYPE_CHECKING:
     from chalicelib.rules.content import Hit, Moderator
-
-
-class Context(Record):
-    """What a rule may know besides the event: read-only, gathered by the shell."""
-
-    policy: CompiledPolicy
-    admins: tuple[str, ...]  # who receives admin alerts for this group
-    member_roles: frozenset[str] = frozenset()
-    group_kind: str = "unknown"
-    group_name: str = ""
-    # How many times `member` offended against `rule` within the escalation window, before this event.
-    prior_offences: Callable[[str, str], int] = lambda member, rule: 0
 
 
 def entry_id(tenant: str, source: str, rule: str, member: str, kind: str) -> str:

@@ -81,3 +81,7 @@ def ledger_sk(at: int, entry_id: str) -> str:
 def ledger_id_gsi_pk(tenant: str) -> str:
     """GSI1 finds an entry by its short id (the one admins type: 豁免 L7K2M4QX)."""
     return f"LEDGERID#{tenant}"
+
+
+def audit_sk(at: int, audit_id: str) -> str:
+    return f"AUDIT#{at:012d}#{audit_id}"

@@ -230,6 +230,18 @@ class LedgerEntry(Item):
     due = DueIndex["LedgerEntry"]()  # type: ignore[assignment]  # GSI1 here: entry by id
 
 
+class AuditRecord(Item):
+    """An admin action or a refused attempt at one (DESIGN.md: admin commands from non-admins are audited)."""
+
+    class Meta(_Meta):
+        pass
+
+    actor = UnicodeAttribute()
+    action = UnicodeAttribute()
+    detail = UnicodeAttribute(default="")
+    at = NumberAttribute()
+
+
 class RateWindow(Item):
     """Pacing for one sending limit (a member's 30 app messages a minute, a robot's 20): the earliest time the next
     message may go out (GCRA's theoretical arrival time, with no burst)."""
@@ -251,6 +263,7 @@ ALL_MODELS: tuple[type[Item], ...] = (
     OutboxItem,
     RateWindow,
     LedgerEntry,
+    AuditRecord,
 )
 
 

@@ -1,0 +1,36 @@
+"""What a rule may know besides the event: read-only, gathered by the shell (chalicelib.gateway). Lookups that cost a
+DynamoDB request are callables, called only by the rule that needs them (most messages need none)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from chalicelib.record import Record
+from chalicelib.rules.compiled import CompiledPolicy
+
+if TYPE_CHECKING:
+    from chalicelib.store.models import LedgerEntry
+
+
+def _none(*_args: object) -> list[LedgerEntry]:
+    return []
+
+
+class Context(Record):
+    policy: CompiledPolicy
+    admins: tuple[str, ...]  # the tenant's admins: who may use admin commands and who receives admin alerts
+    timezone: str = "Asia/Shanghai"
+    member_roles: frozenset[str] = frozenset()
+    group_kind: str = "unknown"
+    group_name: str = ""
+    # How many times `member` offended against `rule` within the escalation window, before this event.
+    prior_offences: Callable[[str, str], int] = lambda member, rule: 0
+    # The ledger entries about `member` (oldest first), and the whole ledger since an epoch (oldest first).
+    member_ledger: Callable[[str], Sequence[LedgerEntry]] = _none
+    ledger_since: Callable[[int], Sequence[LedgerEntry]] = _none
+    # One entry by its id (as admins type it), or None.
+    ledger_entry: Callable[[str], LedgerEntry | None] = lambda entry_id: None
+
+    def is_admin(self, member: str) -> bool:
+        return member in self.admins
