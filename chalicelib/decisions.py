@@ -110,3 +110,12 @@ class Audit(Decision):
     action: str  # e.g. "refused:豁免", "豁免 L7K2M4QX"
     detail: str = ""
     at: int = 0
+
+
+class RecordOffence(Decision):
+    """The member offended against a rule at `at` (every enforced hit, whatever its action): the ladder counts these,
+    so a first offence that only earned a reminder still moves the member up to the second step."""
+
+    member: str
+    rule: str
+    at: int

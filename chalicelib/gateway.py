@@ -19,6 +19,7 @@ from chalicelib.channels.wecom_bot import bot_event
 from chalicelib.decisions import ReplyToMember
 from chalicelib.effects import executor as effects
 from chalicelib.events import Channel, Event, MessagePosted
+from chalicelib.groups import GroupDirectory
 from chalicelib.rules import compiled, engine
 from chalicelib.rules.context import Context
 from chalicelib.tenants import Tenant, TenantDirectory, TenantError
@@ -55,8 +56,10 @@ class Gateway:
         executor: effects.Executor,
         clock: Callable[[], float],
         telemetry: Telemetry,
+        groups: GroupDirectory | None = None,
     ) -> None:
         self._tenants = tenants
+        self._groups = groups or GroupDirectory(clock)
         self._executor = executor
         self._clock = clock
         self._telemetry = telemetry
@@ -119,7 +122,7 @@ class Gateway:
         opened = envelopes.open_post(channel, tenant, request.query, request.body)
         self._retire_previous_if_confirmed(tenant, opened.used_previous_secrets)
         event, addressee = _to_event(channel, tenant, opened, timestamp)
-        decisions = engine.decide(event, _context(tenant, event))
+        decisions = engine.decide(event, _context(tenant, event, self._groups))
         reply = self._reply(channel, tenant, opened, request, event, decisions, addressee, timestamp)
         outcome = self._executor.commit(effects.plan(event, decisions, reply, self._clock(), tenant.timezone))
         self._telemetry.accepted(channel, tenant.id, event, outcome.duplicate)
@@ -151,17 +154,31 @@ class Gateway:
             self._tenants.retire_previous(tenant)
 
 
-def _context(tenant: Tenant, event: Event) -> Context | None:
-    """What the rules may know about a message: the tenant's policy and admins, and ledger lookups made on demand."""
+def _context(tenant: Tenant, event: Event, groups: GroupDirectory) -> Context | None:
+    """What the rules may know about a message: the group's kind and policy (its override merged onto the tenant's
+    default, else the tenant's, else the shipped default), who the admins are, and ledger lookups made on demand."""
     if not isinstance(event, MessagePosted):
         return None
-    policy = tenant.policy or compiled.shipped("default")
+    group = groups.get(tenant.id, event.chat_id) if event.chat_id else None
+    policy = (group.policy if group else None) or tenant.policy or compiled.shipped("default")
+    governed = group is None or (group.governed and (group.enrolled or tenant.govern != "listed"))
+    admins = tenant.admins + ((group.owner,) if group and group.owner and group.owner not in tenant.admins else ())
+    roles = frozenset(
+        role
+        for role, holds in (("owner", group is not None and event.sender == group.owner),
+                            ("tenant_admin", event.sender in tenant.admins))
+        if holds
+    )  # fmt: skip
     window_days = int((policy.escalation or {}).get("window_days", 30))
     since = event.at - window_days * 86400
     return Context(
         policy=policy,
-        admins=tenant.admins,
+        admins=admins,
         timezone=tenant.timezone,
+        governed=governed,
+        member_roles=roles,
+        group_kind=group.kind if group else "unknown",
+        group_name=group.name if group else "",
         prior_offences=_store_read(lambda member, rule: ledger.prior_offences(tenant.id, member, rule, since)),
         member_ledger=_store_read(lambda member: ledger.of_member(tenant.id, member)),
         ledger_since=_store_read(lambda start: list(ledger.entries(tenant.id, start))),

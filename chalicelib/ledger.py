@@ -6,10 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from chalicelib.store import keys
-from chalicelib.store.models import LedgerEntry
-
-COUNTED = ("warning", "fine", "red_packet")
-SETTLED_AWAY = ("waived", "reversed", "expired")
+from chalicelib.store.models import LedgerEntry, OffenceLog
 
 
 def entries(tenant: str, since: int = 0) -> Iterator[LedgerEntry]:
@@ -21,17 +18,14 @@ def entries(tenant: str, since: int = 0) -> Iterator[LedgerEntry]:
 
 
 def prior_offences(tenant: str, member: str, rule: str, since: int) -> int:
-    """Offences that still count: a waived or reversed warning does not push a member up the ladder."""
-    return sum(
-        1
-        for entry in LedgerEntry.query(
-            keys.tenant_pk(tenant),
-            LedgerEntry.sk.between(keys.ledger_sk(since, ""), keys.ledger_sk(10**12 - 1, "~")),
-            filter_condition=(LedgerEntry.member == member) & (LedgerEntry.rule == rule),
-            consistent_read=True,
-        )
-        if entry.kind in COUNTED and entry.status not in SETTLED_AWAY
-    )
+    """Offences against `rule` since `since` (the escalation window): one GetItem on the member's offence log."""
+    from pynamodb.exceptions import DoesNotExist
+
+    try:
+        log = OffenceLog.get(keys.tenant_pk(tenant), keys.offence_sk(member, rule), consistent_read=True)
+    except DoesNotExist:
+        return 0
+    return sum(1 for at in log.times or () if at >= since)
 
 
 def of_member(tenant: str, member: str) -> list[LedgerEntry]:

@@ -18,11 +18,11 @@ from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.decisions import Audit, Decision, RecordActivity, RecordLedger, SettleLedger
+from chalicelib.decisions import Audit, Decision, RecordActivity, RecordLedger, RecordOffence, SettleLedger
 from chalicelib.effects import outbox
 from chalicelib.events import Event
 from chalicelib.store import keys
-from chalicelib.store.models import AuditRecord, DedupRecord, Item, LedgerEntry, MemberActivity
+from chalicelib.store.models import AuditRecord, DedupRecord, Item, LedgerEntry, MemberActivity, OffenceLog
 
 DEDUP_TTL_SECONDS = 3 * 24 * 3600  # WeCom retries within seconds; three days also covers a replayed archive batch
 
@@ -78,6 +78,9 @@ def plan(
             _settle(event.tenant, decision, result)
         elif isinstance(decision, Audit):
             result.puts.append(_audit(event, decision))
+        elif isinstance(decision, RecordOffence):
+            log = OffenceLog(keys.tenant_pk(event.tenant), keys.offence_sk(decision.member, decision.rule))
+            result.updates.append((log, [OffenceLog.times.set((OffenceLog.times | []).append([decision.at]))]))
     source = f"{event.channel.value}:{event.event_id}"
     for item_id, message in outbox.messages_for(event, decisions, timezone):
         result.puts.append(outbox.new_item(event.tenant, source, item_id, message, now))

@@ -22,6 +22,7 @@ class Context(Record):
     admins: tuple[str, ...]  # the tenant's admins: who may use admin commands and who receives admin alerts
     timezone: str = "Asia/Shanghai"
     member_roles: frozenset[str] = frozenset()
+    governed: bool = True  # False: a group the tenant does not govern (`govern: listed` and not enrolled)
     group_kind: str = "unknown"
     group_name: str = ""
     # How many times `member` offended against `rule` within the escalation window, before this event.

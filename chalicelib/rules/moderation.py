@@ -7,7 +7,7 @@ import base64
 import hashlib
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.decisions import AlertAdmins, Decision, RecordLedger, RemindMember
+from chalicelib.decisions import AlertAdmins, Decision, RecordLedger, RecordOffence, RemindMember
 from chalicelib.events import MessagePosted
 from chalicelib.rules.compiled import Act, CompiledRule
 from chalicelib.rules.context import Context
@@ -22,7 +22,7 @@ def entry_id(tenant: str, source: str, rule: str, member: str, kind: str) -> str
 
 
 def decide(event: MessagePosted, context: Context) -> list[Decision]:
-    if event.chat_id is None or not event.text.strip():
+    if event.chat_id is None or not context.governed or not event.text.strip():
         return []  # only group chats are governed; 1:1 content is never judged or stored
     decisions: list[Decision] = []
     for rule in context.policy.of_kind("content"):
@@ -68,7 +68,7 @@ def _enforce(event: MessagePosted, rule: CompiledRule, hits: list[Hit], context:
                          clause_text=rule.quote, clause=rule.clause, **evidence)
         ]  # fmt: skip
     offence = context.prior_offences(event.sender, rule.id) + 1
-    decisions: list[Decision] = []
+    decisions: list[Decision] = [RecordOffence(member=event.sender, rule=rule.id, at=event.at)]
     done: list[str] = []
     entry: str | None = None
     for act in rule.actions_for(offence):

@@ -85,3 +85,7 @@ def ledger_id_gsi_pk(tenant: str) -> str:
 
 def audit_sk(at: int, audit_id: str) -> str:
     return f"AUDIT#{at:012d}#{audit_id}"
+
+
+def offence_sk(member: str, rule: str) -> str:
+    return f"OFFENCE#{member}#{rule}"

@@ -242,6 +242,15 @@ class AuditRecord(Item):
     at = NumberAttribute()
 
 
+class OffenceLog(Item):
+    """When a member offended against one rule (epoch seconds); read to place the next offence on the ladder."""
+
+    class Meta(_Meta):
+        pass
+
+    times = ListAttribute(of=NumberAttribute, default=list)
+
+
 class RateWindow(Item):
     """Pacing for one sending limit (a member's 30 app messages a minute, a robot's 20): the earliest time the next
     message may go out (GCRA's theoretical arrival time, with no burst)."""
@@ -264,6 +273,7 @@ ALL_MODELS: tuple[type[Item], ...] = (
     RateWindow,
     LedgerEntry,
     AuditRecord,
+    OffenceLog,
 )
 
 
