@@ -64,9 +64,20 @@ class CompiledPolicy(Record):
     id: str
     version: str
     rules: tuple[CompiledRule, ...]
+    effective: str | None = None  # ISO date the rulebook takes effect, in the tenant's time zone; before it: shadow
     escalation: Any = None
     alerts_to: tuple[str, ...] = ("owner", "admin", "tenant_admin")
     alert_userids: tuple[str, ...] = ()
+
+    def in_force(self, at: int, timezone: str) -> bool:
+        """Whether the rulebook is in force at `at`: from 00:00 of its effective date in the tenant's time zone."""
+        if not self.effective:
+            return True
+        from datetime import UTC, datetime
+        from zoneinfo import ZoneInfo
+
+        local = datetime.fromtimestamp(at, tz=UTC).astimezone(ZoneInfo(timezone))
+        return local.date().isoformat() >= self.effective
 
     def of_kind(self, kind: str) -> tuple[CompiledRule, ...]:
         return tuple(rule for rule in self.rules if rule.kind == kind)
@@ -79,6 +90,7 @@ def from_document(document: dict[str, Any]) -> CompiledPolicy:
         id=str(document["id"]),
         version=str(document["version"]),
         rules=tuple(_rule(rule) for rule in document["rules"]),
+        effective=document.get("effective"),
         escalation=document.get("escalation"),
         alerts_to=tuple(document.get("alerts_to") or ()),
         alert_userids=tuple(document.get("alert_userids") or ()),

@@ -61,7 +61,7 @@ def _enforce(event: MessagePosted, rule: CompiledRule, hits: list[Hit], context:
         policy_version=context.policy.version,
         at=event.at,
     )
-    if rule.mode == "shadow":
+    if rule.mode == "shadow" or not context.policy.in_force(event.at, context.timezone):
         shadow = entry_id(event.tenant, source, rule.id, event.sender, "shadow")
         return [
             RecordLedger(entry_id=shadow, entry_kind="shadow", member=event.sender, rule=rule.id,

@@ -48,6 +48,7 @@ def compile_policy(policy: Policy) -> dict[str, Any]:
         "compiled_schema": COMPILED_SCHEMA,
         "id": policy.id,
         "version": policy.version,
+        "effective": policy.rulebook.effective.isoformat() if policy.rulebook else None,
         "rules": [compile_rule(policy, rule) for rule in policy.rules],
         "escalation": policy.escalation.model_dump(mode="json") if policy.escalation else None,
         "alerts_to": list(policy.alerts.to) if policy.alerts else None,

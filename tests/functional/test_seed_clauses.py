@@ -109,3 +109,15 @@ def test_a_listed_tenant_governs_only_enrolled_groups(client, tenant, peer, dire
     say(client, peer, "wrKnown", "@群规助手 网赌了解一下", "m2")
     assert entries("wrStranger") == []
     assert [rule for rule, _, _ in entries("wrKnown")] == ["content.harmful"]
+
+
+def test_before_the_rulebooks_effective_date_rules_only_shadow(client, tenant, peer, tmp_path):
+    source = (POLICY_DIR / "art_elite.yaml").read_text(encoding="utf-8")
+    later = tmp_path / "art_elite_2027.yaml"
+    later.write_text(source.replace("effective: 2026-01-01", "effective: 2027-01-01"), encoding="utf-8")
+    assert "effective: 2027-01-01" in later.read_text(encoding="utf-8")
+    cli("group", "add", "wrArt", "--tenant", "acme", "--kind", "customer")
+    cli("policy", "apply", str(later), "--tenant", "acme", "--group", "wrArt")
+    say(client, peer, "wrArt", "@群规助手 澳门赌场上线了", "m1")  # NOW is 2026-09-21
+    assert [kind for _, kind, _ in entries("wrArt")] == ["shadow"]
+    assert [to for to, _ in messages()] == []
