@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import time
 
-from chalice.app import Chalice, CloudWatchEvent, ConvertToMiddleware, DynamoDBEvent, Rate, Response
+from chalice.app import Chalice, CloudWatchEvent, ConvertToMiddleware, Cron, DynamoDBEvent, Rate, Response
 
 from chalicelib import jobs, runtime, verify_files
 from chalicelib.events import Channel
@@ -77,6 +77,12 @@ def trusted_domain_file(file_name: str) -> Response:
 def deliver(event: CloudWatchEvent) -> None:
     """Retries and paced sends; new items go out at once through `deliver_stream`."""
     jobs.deliver_due(time.time())
+
+
+@app.schedule(Cron(30, 19, "*", "*", "?", "*"), name="retention")
+def retention(event: CloudWatchEvent) -> None:
+    """Daily at 03:30 China time: drop ledger excerpts older than each tenant's retention."""
+    jobs.expire_evidence(time.time())
 
 
 # The table stream starts delivery the moment an outbox item is committed with its event. Its ARN exists only once

@@ -62,6 +62,7 @@ def register(subparsers: Any) -> None:
     add.add_argument("--max-skew", type=int, help="allowed callback timestamp skew in seconds; 0 = off")
     add.add_argument("--govern", choices=("all", "listed"))
     add.add_argument("--timezone")
+    add.add_argument("--retention-days", type=int, help="keep ledger evidence excerpts this long (default 180)")
     add.add_argument("--verify-file", help="the WW_verify_*.txt file WeCom issued for 可信域名 verification")
     add.set_defaults(handler=add_tenant)
 
@@ -105,6 +106,8 @@ def _validate(args: argparse.Namespace, secrets: dict[str, str]) -> None:
     for name in ("token", "bot_token", "mp_token"):
         if secrets.get(name) and not _TOKEN.match(secrets[name]):
             raise CliError(f"--{name.replace('_', '-')}: a Token is 1-32 letters or digits")
+    if args.retention_days is not None and not 1 <= args.retention_days <= 3650:
+        raise CliError("--retention-days: 1 to 3650")
     if args.max_skew is not None and args.max_skew < 0:
         raise CliError("--max-skew: seconds, 0 or more (0 turns the check off)")
     if args.timezone is not None:
@@ -200,17 +203,20 @@ def _robots(robots: dict[str, str], options: list[str]) -> dict[str, str]:
 
 
 def _apply_settings(record: Any, args: argparse.Namespace, now: int) -> None:
+    from chalicelib.store import keys
+
     if args.corp_id is not None:
         record.corp_id = args.corp_id
     if args.agent_id is not None:
         record.agent_id = args.agent_id
     if args.admins is not None:
         record.admins = [admin.strip() for admin in args.admins.split(",") if admin.strip()]
-    for option in ("mp_app_id", "mp_mode", "mp_template_id", "max_skew", "govern", "timezone"):
+    for option in ("mp_app_id", "mp_mode", "mp_template_id", "max_skew", "govern", "timezone", "retention_days"):
         value = getattr(args, option)
         if value is not None:
             setattr(record, option, value)
     record.updated_at = now
+    record.gsi1pk, record.gsi1sk = keys.tenants_gsi_pk(), record.pk
 
 
 def _verify_file(path_text: str) -> tuple[str, str]:
@@ -256,6 +262,7 @@ def _public_view(record: Any, document: dict[str, Any]) -> dict[str, Any]:
         "max_skew": int(record.max_skew),
         "govern": record.govern,
         "timezone": record.timezone,
+        "retention_days": int(record.retention_days),
         "verify_file": f"WW_verify_{record.verify_code}.txt" if record.verify_code else None,
         "callback_paths": {
             "app": f"/wecom/{tenant_id}/callback",

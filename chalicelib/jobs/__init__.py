@@ -33,4 +33,10 @@ def deliver_keys(keys: list[tuple[str, str]], now: float) -> dict[str, Any]:
     return {"sent": report.sent, "retried": report.retried, "dead": report.dead, "deferred": report.deferred}
 
 
-JOBS: dict[str, Callable[[float], dict[str, Any]]] = {"deliver": deliver_due}
+def expire_evidence(now: float) -> dict[str, Any]:
+    from chalicelib.jobs.retention import expire_evidence as run
+
+    return run(now)
+
+
+JOBS: dict[str, Callable[[float], dict[str, Any]]] = {"deliver": deliver_due, "retention": expire_evidence}

@@ -89,3 +89,7 @@ def audit_sk(at: int, audit_id: str) -> str:
 
 def offence_sk(member: str, rule: str) -> str:
     return f"OFFENCE#{member}#{rule}"
+
+
+def tenants_gsi_pk() -> str:
+    return "TENANTS"

@@ -106,10 +106,13 @@ class TenantRecord(Item):
     timezone = UnicodeAttribute(default="Asia/Shanghai")
     verify_code = UnicodeAttribute(null=True)
     mp_template_id = UnicodeAttribute(null=True)
+    retention_days = NumberAttribute(default=180)  # how long ledger evidence excerpts are kept (docs/data.md)
     policy = UnicodeAttribute(null=True)  # the applied policy's YAML source, for `qungui policy show`
     policy_compiled = UnicodeAttribute(null=True)  # what the request path runs (chalicelib.rules.compiled)
     created_at = NumberAttribute()
     updated_at = NumberAttribute()
+    # GSI1 lists tenants (gsi1pk = tenants_gsi_pk()): scheduled jobs find every tenant without a table scan.
+    due = DueIndex["TenantRecord"]()  # type: ignore[assignment]
 
 
 class VerifyCode(Item):

@@ -157,3 +157,20 @@ def test_policy_show_names_what_runs(tenant, capsys, tmp_path):
     capsys.readouterr()
     assert cli("policy", "show", "--tenant", "acme", "--json") == 0
     assert json.loads(capsys.readouterr().out)["version"] == "2"
+
+
+def test_evidence_excerpts_expire_with_the_tenants_retention_but_the_entry_stays(client, tenant, peer):
+    from datetime import UTC, datetime
+
+    def iso(epoch: int) -> str:
+        return datetime.fromtimestamp(epoch, tz=UTC).isoformat()
+
+    say(client, peer, "@群规助手 网赌了解一下", "m1")
+    assert cli("job", "retention", "--now", iso(NOW + 179 * 86400)) == 0
+    [entry] = ledger()
+    assert entry.excerpt
+    assert cli("tenant", "add", "acme", "--retention-days", "30") == 0
+    assert cli("job", "retention", "--now", iso(NOW + 31 * 86400)) == 0
+    [entry] = ledger()
+    assert entry.excerpt is None
+    assert (entry.kind, entry.evidence, len(entry.evidence_hash)) == ("warning", "m1", 64)
