@@ -13,7 +13,7 @@ from typing import Any
 
 from chalicelib.wecom.errors import INVALID_CREDENTIAL, INVALID_TOKEN, TOKEN_EXPIRED
 from chalicelib.wecom.http import JsonHttp, api_base, build_url
-from chalicelib.wecom.tokens import Clock, IssuedToken, Sleep, TokenCache, TokenPolicy, call_with_token, issued_token
+from chalicelib.wecom.tokens import Clock, IssuedToken, Sleep, TokenCache, TokenPolicy, call_api, issued_token
 
 MP_API_BASE_ENV = "QUNGUI_MP_API_BASE"
 MP_API_BASE_DEFAULT = "https://api.weixin.qq.com"
@@ -67,13 +67,7 @@ class MpClient:
         body: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Any token-authenticated API under /cgi-bin/; the parsed JSON answer."""
-        api = f"mp:{path}"
-
-        def attempt(token: str) -> dict[str, Any]:
-            url = build_url(self.base_url, f"cgi-bin/{path}", {"access_token": token, **(query or {})})
-            return self.http.request(method, url, body, api=api)
-
-        return call_with_token(self.tokens, attempt, TOKEN_REJECTED)
+        return call_api(self.tokens, self.http, self.base_url, TOKEN_REJECTED, method, path, query, body)
 
     def send_custom_text(self, openid: str, text: str, *, kf_account: str | None = None) -> None:
         """A customer-service text message; raises OutsideServiceWindow when the follower's window is closed."""

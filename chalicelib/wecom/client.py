@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from chalicelib.wecom.errors import INVALID_TOKEN, TOKEN_EXPIRED
 from chalicelib.wecom.http import JsonHttp, api_base, build_url
-from chalicelib.wecom.tokens import Clock, IssuedToken, Sleep, TokenCache, TokenPolicy, call_with_token, issued_token
+from chalicelib.wecom.tokens import Clock, IssuedToken, Sleep, TokenCache, TokenPolicy, call_api, issued_token
 
 WECOM_API_BASE_ENV = "QUNGUI_WECOM_API_BASE"
 WECOM_API_BASE_DEFAULT = "https://qyapi.weixin.qq.com"
@@ -339,13 +339,7 @@ class WeComClient:
         body: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Any token-authenticated API under /cgi-bin/ (e.g. "department/list"); the parsed JSON answer."""
-        api = f"wecom:{path}"
-
-        def attempt(token: str) -> dict[str, Any]:
-            url = build_url(self.base_url, f"cgi-bin/{path}", {"access_token": token, **(query or {})})
-            return self.http.request(method, url, body, api=api)
-
-        return call_with_token(self.tokens, attempt, TOKEN_REJECTED)
+        return call_api(self.tokens, self.http, self.base_url, TOKEN_REJECTED, method, path, query, body)
 
     def send_message(
         self,

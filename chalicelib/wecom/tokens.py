@@ -30,6 +30,7 @@ from chalicelib.observability import logger
 from chalicelib.store import keys
 from chalicelib.store.models import SCHEMA_VERSION, AccessToken
 from chalicelib.wecom.errors import ERR_MALFORMED, ERR_TOKEN_STORE, RetryableError, WeComError
+from chalicelib.wecom.http import JsonHttp, build_url
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
@@ -231,3 +232,24 @@ def call_with_token(tokens: TokenCache, call: Callable[[str], T], rejected_codes
         if error.errcode not in rejected_codes:
             raise
     return call(tokens.refresh(rejected=token))
+
+
+def call_api(
+    tokens: TokenCache,
+    http: JsonHttp,
+    base_url: str,
+    rejected_codes: frozenset[int],
+    method: str,
+    path: str,
+    query: Mapping[str, str | int] | None,
+    body: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """One token-authenticated call under `/cgi-bin/` (WeCom and the Official Account share the shape); the parsed
+    JSON answer. Errors name the API as `<family>:<path>`, never the URL (it carries the token)."""
+    api = f"{tokens.api}:{path}"
+
+    def attempt(token: str) -> dict[str, Any]:
+        url = build_url(base_url, f"cgi-bin/{path}", {"access_token": token, **(query or {})})
+        return http.request(method, url, body, api=api)
+
+    return call_with_token(tokens, attempt, rejected_codes)
