@@ -18,7 +18,7 @@ cfn-lint:
 
 check: lint cfn-lint test
 
-# Each script rewrites its own section of docs/benchmarks.md (bench/README.md); about 5 minutes on 2 cores in all.
+# Each script rewrites its own section of docs/benchmarks.md (bench/README.md); about 6 minutes on 2 cores in all.
 bench:
 	$(PYTHON) bench/run.py
 	$(PYTHON) bench/moderation.py

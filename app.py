@@ -93,9 +93,9 @@ if os.environ.get("QUNGUI_TABLE_STREAM_ARN"):
     @app.on_dynamodb_record(stream_arn=os.environ["QUNGUI_TABLE_STREAM_ARN"], batch_size=50, name="deliver_stream")
     def deliver_stream(event: DynamoDBEvent) -> None:
         inserted = [
-            (record.keys["pk"]["S"], record.keys["sk"]["S"])
+            record.new_image
             for record in event
-            if record.event_name == "INSERT" and record.keys["sk"]["S"].startswith(OUTBOX_PREFIX)
+            if record.event_name == "INSERT" and record.keys["sk"]["S"].startswith(OUTBOX_PREFIX) and record.new_image
         ]
         if inserted:
-            jobs.deliver_keys(inserted, time.time())
+            jobs.deliver_images(inserted, time.time())

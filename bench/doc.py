@@ -27,9 +27,9 @@ def _intro() -> str:
     return (
         "# Benchmarks\n\n"
         "Written by the scripts in `bench/` (`make bench` runs them all, see `bench/README.md`); budgets in "
-        "DESIGN.md §5 and the issues. Each script rewrites only its own section, between `<!-- name:start -->` and "
-        "`<!-- name:end -->` markers, so one can be rerun alone; each section says when, how and on what machine it "
-        f"was measured. Sections: {'; '.join(parts)}.\n"
+        "DESIGN.md §5 and the issues' “Done when”. Each script rewrites only its own section, between "
+        "`<!-- name:start -->` and `<!-- name:end -->` markers, so one can be rerun alone; each section says when, "
+        f"how and on what machine it was measured. Sections: {'; '.join(parts)}.\n"
     )
 
 

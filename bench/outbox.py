@@ -6,13 +6,14 @@ registered with `qungui tenant add`, outbox items written by the effects executo
 and one Deliverer with the real PlatformSender (HTTP keep-alive to the fake), i.e. one worker sending in sequence.
 
 1. Fan-out: N reminders to N distinct members, delivered (a) by the schedule's path, `Deliverer.run(now)` (GSI
-   queries for what is due), and (b) by the table stream's path, `jobs.deliver_keys` in batches of the stream's 50.
+   queries for what is due), and (b) by the table stream's path, `jobs.deliver_images` in batches of the stream's 50.
    Distinct members, so no item waits for a per-member pacing slot. Messages/s is N over the wall time of the
    delivery calls only (the commits are not timed). Median of R runs, each in a fresh moto account.
-   The fake's handler answers in two writes (headers, then body) on a socket with Nagle's algorithm on, so every
-   answer waits for the client's delayed ACK, about 40 ms on Linux: a cost of the fake, not of qungui or WeCom. The
-   paths are therefore measured with the socketserver switch `disable_nagle_algorithm` set on the fake's handler,
-   and the schedule path once more with the fake as shipped, to show the difference.
+   The wall time is split into time inside DynamoDB calls (moto), HTTP to the fake and the rest.
+   The fake's sockets get TCP_NODELAY (socketserver's `disable_nagle_algorithm` on its handler) for these runs: as
+   shipped, it writes an answer's headers and body in two sends with Nagle's algorithm on, so an answer can wait up
+   to 40 ms for the client's delayed ACK, in some runs and not in others. The HTTP round trip is probed on its own
+   both ways, back to back, to show that cost.
 2. Burst: 100 alerts to ONE admin, paced to WeCom's 30 app messages per member per minute. The clock is injected
    (the deliverer's, the token cache's and the fake's) and advanced by a worker tick, so the simulated minutes are
    measured without waiting; the fake drops silently whatever exceeds the limit, as WeCom does, and must drop none.
@@ -66,7 +67,7 @@ sys.path.insert(0, str(ROOT))
 import botocore.handlers  # noqa: E402
 
 CALLS: Counter[tuple[str, str, str]] = Counter()  # (service, operation, what it touched)
-AWS_SECONDS = [0.0]
+AWS_TIME: dict[str, float] = {}  # seconds inside calls, by "service.operation"
 
 
 def _what(key: dict[str, Any] | None) -> str:
@@ -103,9 +104,14 @@ def _count(model: Any, context: dict[str, Any], **_: Any) -> None:
     context["bench_started"] = time.perf_counter()
 
 
-def _timed(context: dict[str, Any], **_: Any) -> None:
+def _timed(model: Any, context: dict[str, Any], **_: Any) -> None:
     if "bench_started" in context:
-        AWS_SECONDS[0] += time.perf_counter() - context.pop("bench_started")
+        name = f"{model.service_model.service_name}.{model.name}"
+        AWS_TIME[name] = AWS_TIME.get(name, 0.0) + time.perf_counter() - context.pop("bench_started")
+
+
+def aws_seconds() -> float:
+    return sum(AWS_TIME.values())
 
 
 botocore.handlers.BUILTIN_HANDLERS += [
@@ -120,7 +126,7 @@ import io  # noqa: E402
 import platform  # noqa: E402
 import random  # noqa: E402
 import statistics  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 
 from doc import write_section  # noqa: E402
@@ -147,10 +153,11 @@ STREAM_BATCH = 50  # app.py's deliver_stream batch_size
 REQUESTS_TARGET = 3
 SEND = "message/send"
 THROUGHPUT_HEADER = [
-    "delivery path", "messages/s", "wall s", "DynamoDB requests / delivered message, warm worker", "by operation",
-    "with the cold worker's one-offs", "one-offs (in all)", "target (warm)",
-    "wall time: DynamoDB (moto) / HTTP to the fake / the rest",
+    "delivery path", "messages/s", "wall s", "messages/s outside the DynamoDB calls",
+    "wall time: DynamoDB calls (moto) / HTTP to the fake / the rest", "DynamoDB requests / delivered message, warm",
+    "by operation", "with the cold worker's one-offs", "one-offs (in all)", "target (warm)",
 ]  # fmt: skip
+MOTO_OPERATIONS = ("TransactWriteItems", "UpdateItem", "GetItem", "Query")
 BURST_HEADER = [
     "worker", "runs", "delivered", "dropped by the fake", "most in any 60 s", "minutes to the last",
     "first → last, min", "DynamoDB requests / message", "all sent at the first attempt, none dropped",
@@ -173,12 +180,12 @@ class TimedSender:
     seconds: float = 0.0
 
     def send(self, tenant: Any, item: OutboxItem) -> str | None:
-        aws_before, started = AWS_SECONDS[0], time.perf_counter()
+        aws_before, started = aws_seconds(), time.perf_counter()
         try:
             return self.inner.send(tenant, item)
         finally:
             # The first send also reads and stores the access token in DynamoDB: that part is counted as AWS time.
-            self.seconds += time.perf_counter() - started - (AWS_SECONDS[0] - aws_before)
+            self.seconds += time.perf_counter() - started - (aws_seconds() - aws_before)
 
 
 @dataclass
@@ -188,7 +195,6 @@ class World:
     sender: TimedSender
     deliverer: Deliverer
     events: int = 0
-    notes: list[str] = field(default_factory=list)
 
     def commit(self, decision: Decision) -> None:
         """One callback's worth of effects: its event marker and its outbox items, in one transaction."""
@@ -199,12 +205,14 @@ class World:
 
 
 @contextlib.contextmanager
-def world(nodelay: bool = True) -> Any:
+def world() -> Any:
     """A fresh moto account with the table and a registered tenant, a fake WeCom that knows the tenant's app, and one
-    worker (a Deliverer with the real sender) on an injected clock. `nodelay`: TCP_NODELAY on the fake's sockets."""
+    worker (a Deliverer with the real sender) on an injected clock."""
     clock = FakeClock()
-    # socketserver's own switch, read as each connection is set up (module docstring: the fake's 40 ms per answer).
-    fake_wecom._Handler.disable_nagle_algorithm = nodelay
+    # TCP_NODELAY on the fake's sockets (socketserver's own switch, read as each connection is set up): as shipped,
+    # each answer may wait up to 40 ms for the client's delayed ACK, in some runs and not others (http_probe), which
+    # would measure the fake and the kernel's timers rather than the worker.
+    fake_wecom._Handler.disable_nagle_algorithm = True
     reset_connection()  # the models' shared client must be created inside this mock
     with mock_aws():
         Item.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
@@ -221,6 +229,7 @@ def world(nodelay: bool = True) -> Any:
             yield World(clock, fake, sender, deliverer)
         finally:
             fake.stop()
+            fake_wecom._Handler.disable_nagle_algorithm = False
     reset_connection()
 
 
@@ -237,15 +246,15 @@ def outbox_items() -> list[OutboxItem]:
 # ---- 1. fan-out to distinct members -----------------------------------------------------------------------------
 
 
-def fan_out(messages: int, path: str, nodelay: bool) -> dict[str, Any]:
-    with world(nodelay) as w:
+def fan_out(messages: int, path: str) -> dict[str, Any]:
+    with world() as w:
         snapshot()
         for n in range(messages):
             w.commit(RemindMember(member=f"member{n:05d}", what="请把群昵称改为“部门-姓名”。", clause="2.3.3"))
         writes = snapshot()
-        new_keys = [(item.pk, item.sk) for item in outbox_items()] if path == "stream" else []
+        new_images = [item.serialize() for item in outbox_items()] if path == "stream" else []
         snapshot()  # the listing above stands in for the stream's records: not the worker's cost
-        AWS_SECONDS[0] = 0.0
+        AWS_TIME.clear()
         started = time.perf_counter()
         if path == "schedule":
             while len(w.fake.deliveries(SEND)) < messages:
@@ -255,12 +264,12 @@ def fan_out(messages: int, path: str, nodelay: bool) -> dict[str, Any]:
         else:
             runtime.install(None, w.deliverer)
             try:
-                for first in range(0, len(new_keys), STREAM_BATCH):
-                    jobs.deliver_keys(new_keys[first : first + STREAM_BATCH], NOW)
+                for first in range(0, len(new_images), STREAM_BATCH):
+                    jobs.deliver_images(new_images[first : first + STREAM_BATCH], NOW)
             finally:
                 runtime.install(None)
         wall = time.perf_counter() - started
-        aws, http = AWS_SECONDS[0], w.sender.seconds
+        aws, http, aws_by_operation = aws_seconds(), w.sender.seconds, dict(AWS_TIME)
         calls = snapshot()
         delivered = w.fake.deliveries(SEND)
         items = outbox_items()
@@ -268,7 +277,36 @@ def fan_out(messages: int, path: str, nodelay: bool) -> dict[str, Any]:
             raise SystemExit(f"bench: {len(delivered)} of {messages} messages reached the fake ({path})")
         if w.fake.dropped or w.fake.duplicates or any(item.status != "sent" for item in items):
             raise SystemExit(f"bench: dropped {len(w.fake.dropped)}, duplicates {len(w.fake.duplicates)} ({path})")
-    return {"wall": wall, "aws": aws, "http": http, "calls": calls, "writes": writes}
+    return {"wall": wall, "aws": aws, "http": http, "calls": calls, "writes": writes, "aws_time": aws_by_operation}
+
+
+def http_probe(calls: int = 100) -> dict[bool, list[float]]:
+    """Seconds per message/send round trip to the fake, back to back over the client's keep-alive transport, by
+    whether the fake's sockets have TCP_NODELAY: as shipped they do not, and its handler writes headers and body
+    separately, so the body can wait for the client's delayed ACK."""
+    from chalicelib.wecom.http import JsonHttp
+
+    samples: dict[bool, list[float]] = {}
+    try:
+        for nodelay in (False, True):
+            # socketserver's own switch, read as each connection is set up; False is the fake as shipped.
+            fake_wecom._Handler.disable_nagle_algorithm = nodelay
+            with FakeWeCom() as fake:
+                client = JsonHttp()
+                query = f"corpid={CORP_ID}&corpsecret={APP_SECRET}"
+                token = client.get(f"{fake.base_url}/cgi-bin/gettoken?{query}", api="gettoken")["access_token"]
+                url = f"{fake.base_url}/cgi-bin/message/send?access_token={token}"
+                times = []
+                for n in range(calls):
+                    body = {"touser": f"probe{n}", "msgtype": "text", "agentid": 1000002, "text": {"content": "探针"}}
+                    started = time.perf_counter()
+                    client.post(url, body, api="message/send")
+                    times.append(time.perf_counter() - started)
+                client.close()
+            samples[nodelay] = times
+    finally:
+        fake_wecom._Handler.disable_nagle_algorithm = False
+    return samples
 
 
 # ---- 2. a burst to one member -----------------------------------------------------------------------------------
@@ -307,11 +345,9 @@ def burst(count: int, tick: int) -> dict[str, Any]:
 
 # ---- report -----------------------------------------------------------------------------------------------------
 
-# (path, TCP_NODELAY on the fake) → label; the first two are the measurement, the third shows the fake's own cost.
-VARIANTS = {
-    ("schedule", True): "schedule: `Deliverer.run(now)`, a GSI1 query per shard",
-    ("stream", True): f"stream: `jobs.deliver_keys`, batches of {STREAM_BATCH}",
-    ("schedule", False): "schedule, the fake as shipped (Nagle on, ~40 ms per answer)",
+PATHS = {
+    "schedule": "schedule: `Deliverer.run(now)`, a GSI1 query per shard",
+    "stream": f"stream: `jobs.deliver_images`, batches of {STREAM_BATCH}",
 }
 # What a warm worker already holds: the tenant (cached 60 s) and the access token (in memory until it expires).
 ONCE_PER_WORKER = frozenset({"access token", "tenant profile"})
@@ -341,6 +377,13 @@ def by_operation(rows: dict[tuple[str, str], float]) -> str:
     return ", ".join(f"{op} {value:.3g}" for op, value in sorted(ops.items())) or "none"
 
 
+def moto_ms(run: dict[str, Any], operation: str) -> str:
+    """Milliseconds per DynamoDB `operation` request inside moto, in one run's delivery."""
+    count = sum(n for key, n in run["calls"].items() if key.startswith(f"dynamodb|{operation}|"))
+    seconds = run["aws_time"].get(f"dynamodb.{operation}", 0.0)
+    return f"{seconds / count * 1000:.1f}" if count else "–"
+
+
 def spread(values: list[float], fmt: str = "{:,.0f}") -> str:
     return f"{fmt.format(statistics.median(values))} ({fmt.format(min(values))}–{fmt.format(max(values))})"
 
@@ -361,54 +404,50 @@ def report(args: argparse.Namespace) -> str:
     load_before = load_average()
     started = time.perf_counter()
     n = args.messages
-    samples: dict[tuple[str, bool], list[dict[str, Any]]] = {variant: [] for variant in VARIANTS}
+    samples: dict[str, list[dict[str, Any]]] = {path: [] for path in PATHS}
     for run in range(args.runs):
-        # Rotate which variant goes first, so a drift in the machine's load hits all alike.
-        order = list(VARIANTS)[run % len(VARIANTS) :] + list(VARIANTS)[: run % len(VARIANTS)]
-        for path, nodelay in order:
-            print(f"fan-out run {run + 1}/{args.runs}: {VARIANTS[(path, nodelay)]} ...", file=sys.stderr, flush=True)
-            samples[(path, nodelay)].append(fan_out(n, path, nodelay))
+        # Alternate which path goes first, so a drift in the machine's load hits both alike.
+        for path in list(PATHS) if run % 2 == 0 else list(reversed(PATHS)):
+            print(f"fan-out run {run + 1}/{args.runs}: {path} path ...", file=sys.stderr, flush=True)
+            samples[path].append(fan_out(n, path))
     bursts = {}
     for tick in (1, 60):
         print(f"burst of {args.burst}, worker every {tick} s ...", file=sys.stderr, flush=True)
         bursts[tick] = burst(args.burst, tick)
+    print("HTTP round trips to the fake ...", file=sys.stderr, flush=True)
+    probe = http_probe()
 
-    summary, rows, op_rows = [], [], []
-    for variant, runs in samples.items():
-        path, nodelay = variant
+    summary, rows, op_rows, moto_rows = [], [], [], []
+    for path, runs in samples.items():
         rates = [n / s["wall"] for s in runs]
+        outside = [n / (s["wall"] - s["aws"]) for s in runs]
         median_run = sorted(runs, key=lambda s: n / s["wall"])[len(runs) // 2]
         warm, once = split(median_run["calls"], n)
         warm_total, cold_total = sum(warm.values()), sum(warm.values()) + sum(once.values())
         ssm = sum(per_message(median_run["calls"], n, "ssm").values())
-        ok = warm_total <= REQUESTS_TARGET
-        target = f"≤ {REQUESTS_TARGET}: {'met' if ok else '**missed**'}"
+        target = f"≤ {REQUESTS_TARGET}: {'met' if warm_total <= REQUESTS_TARGET else '**missed**'}"
         aws = statistics.median(s["aws"] / s["wall"] for s in runs)
         http = statistics.median(s["http"] / s["wall"] for s in runs)
         once_text = f"{sum(once.values()) * n:.0f} DynamoDB ({by_operation({k: v * n for k, v in once.items()})})"
         if ssm:
             once_text += f", {ssm * n:.0f} SSM"
-        rows.append([VARIANTS[variant], spread(rates), spread([s["wall"] for s in runs], "{:.2f}"),
-                     f"{warm_total:.3g}", by_operation(warm), f"{cold_total:.3g}", once_text, target,
-                     f"{aws:.0%} / {http:.0%} / {1 - aws - http:.0%}"])  # fmt: skip
-        if nodelay:
-            summary.append(
-                f"{path} path: {statistics.median(rates):,.0f} messages/s; {warm_total:.3g} DynamoDB requests per "
-                f"delivered message for a warm worker ({by_operation(warm)}; {target}), {cold_total:.3g} with the "
-                f"cold worker's one-offs over {n} messages"
-            )
-            for (operation, what), value in sorted(per_message(median_run["calls"], n).items()):
-                once_mark = " (once per worker)" if what in ONCE_PER_WORKER else ""
-                op_rows.append([path, operation, what + once_mark, f"{value:.3g}", f"{value * n:.0f}"])
-            if ssm:
-                op_rows.append([path, "SSM GetParameter", "tenant secrets (once per worker)", f"{ssm:.3g}",
-                                f"{ssm * n:.0f}"])  # fmt: skip
-        else:
-            summary.append(
-                f"with the fake as shipped (Nagle on its sockets): {statistics.median(rates):,.0f} messages/s, "
-                "the fake's ~40 ms delayed-ACK wait per answer"
-            )
-    writes = by_operation(per_message(samples[("schedule", True)][0]["writes"], n))
+        rows.append([PATHS[path], spread(rates), spread([s["wall"] for s in runs], "{:.1f}"), spread(outside),
+                     f"{aws:.0%} / {http:.0%} / {1 - aws - http:.0%}", f"{warm_total:.3g}", by_operation(warm),
+                     f"{cold_total:.3g}", once_text, target])  # fmt: skip
+        summary.append(
+            f"{path} path: {statistics.median(rates):,.0f} messages/s ({statistics.median(outside):,.0f}/s outside "
+            f"the DynamoDB calls, which moto makes {aws:.0%} of the time); {warm_total:.3g} DynamoDB requests per "
+            f"delivered message for a warm worker ({by_operation(warm)}; {target}), {cold_total:.3g} with the cold "
+            f"worker's one-offs over {n} messages"
+        )
+        for (operation, what), value in sorted(per_message(median_run["calls"], n).items()):
+            once_mark = " (once per worker)" if what in ONCE_PER_WORKER else ""
+            op_rows.append([path, operation, what + once_mark, f"{value:.3g}", f"{value * n:.0f}"])
+        if ssm:
+            op_rows.append([path, "SSM GetParameter", "tenant secrets (once per worker)", f"{ssm:.3g}",
+                            f"{ssm * n:.0f}"])  # fmt: skip
+        moto_rows.append([path, *(moto_ms(median_run, operation) for operation in MOTO_OPERATIONS)])
+    writes = by_operation(per_message(samples["schedule"][0]["writes"], n))
     burst_rows = []
     for tick, b in bursts.items():
         requests = sum(per_message(b["calls"], args.burst).values())
@@ -422,6 +461,11 @@ def report(args: argparse.Namespace) -> str:
             f"burst of {args.burst} to one member, worker every {tick} s: all delivered by simulated minute "
             f"{b['minutes']:.1f}, {b['dropped']} dropped by the fake, at most {b['busiest_minute']} in any 60 s"
         )
+    shipped, nodelay = (statistics.median(probe[flag]) * 1000 for flag in (False, True))
+    summary.append(
+        f"one message/send round trip to the fake, back to back: {shipped:.1f} ms as shipped, {nodelay:.1f} ms with "
+        "TCP_NODELAY on its sockets"
+    )
     cpu = next(
         (line.split(":", 1)[1].strip() for line in _cpuinfo() if line.startswith("model name")), platform.machine()
     )
@@ -440,7 +484,8 @@ def report(args: argparse.Namespace) -> str:
         "### Throughput, one worker",
         "",
         "One process: moto (`mock_aws`, in-process) for DynamoDB and SSM; the fake WeCom "
-        "(`qungui_cli.fake_wecom.FakeWeCom`) as a real HTTP server on 127.0.0.1, reached by the real "
+        "(`qungui_cli.fake_wecom.FakeWeCom`, with TCP_NODELAY, see below) as a real HTTP server on 127.0.0.1, reached "
+        "by the real "
         "`PlatformSender` over keep-alive connections; a tenant registered with `qungui tenant add`. "
         f"{n} reminders go to {n} distinct members, one callback event each, written as a callback writes them "
         f"(`executor.plan` + `Executor().commit`: {writes} per event, the event's marker and its outbox item "
@@ -448,26 +493,39 @@ def report(args: argparse.Namespace) -> str:
         "though each claim still takes the member's pacing window in the same transaction. One `Deliverer` sends "
         "them one after another until the fake has them all (checked: each member got one, none dropped, none a "
         "duplicate, every item `sent`). Messages/s is messages over the wall time of the delivery calls only. "
-        f"Median of {args.runs} runs (min–max), each in a fresh moto account with a cold worker, the variants "
-        "taking turns to go first. Requests are from the median run; a warm worker's exclude what it already holds "
-        "(the tenant, cached 60 s, and the access token, kept until it expires), which the cold worker read once.",
+        f"Median of {args.runs} runs (min–max), each in a fresh moto account with a cold worker, the two paths "
+        "taking turns to go first. Requests are from the median run; a warm worker's leave out what it already "
+        "holds (the tenant, cached 60 s, and the access token, kept until it expires), which the cold worker read "
+        "once.",
         "",
         *table(THROUGHPUT_HEADER, rows),
         "",
-        "The fake's handler writes the headers and the body of an answer separately on a socket with Nagle's "
-        "algorithm on, so each answer waits for the client's delayed ACK (about 40 ms on Linux); the first two rows "
-        "switch that off with socketserver's `disable_nagle_algorithm` on the fake's handler class, the last row "
-        "keeps the fake as shipped. Setting that attribute in `qungui_cli/fake_wecom.py` would make the two agree.",
-        "",
-        f"The schedule path reads what is due with one GSI1 query per shard ({BATCH} items a query, "
-        "4 shards), amortized over the batch; the stream path (production's first attempt, `app.deliver_stream`) "
-        "gets the keys from the stream's records and reads each item by key instead. Requests by what they touch:",
+        f"The schedule path reads what is due with one GSI1 query per shard ({BATCH} items a query, 4 shards), "
+        "amortized over the batch; the stream path (production's first attempt, `app.deliver_stream`) gets the keys "
+        "from the stream's records and reads each item by key instead. Requests by what they touch:",
         "",
         *table(["path", "operation", "touches", "per delivered message", f"in all, for {n}"], op_rows),
         "",
-        "moto answers in-process, so the DynamoDB share of the wall time is moto's Python, not a network round "
-        "trip; in AWS each request is a round trip of a few ms, and one worker's rate is set by those two or three "
-        "round trips plus the WeCom call per message. Compare request counts, not moto's wall time.",
+        "The wall time is moto's, not qungui's: moto's `transact_write_items` deep-copies the whole table before it "
+        "applies a transaction, so a claim costs more the more items the table holds (about "
+        f"{3 * n} here by the end: markers, outbox items, pacing windows), and the rate falls as N grows. Milliseconds "
+        "per request inside moto, for the median run:",
+        "",
+        *table(["path", *MOTO_OPERATIONS], moto_rows),
+        "",
+        "`outside the DynamoDB calls` is what one worker does when DynamoDB answers instantly: qungui's own work "
+        "and the HTTP exchange with the fake. In AWS each request is a network round trip of a few ms instead, so "
+        "one worker's rate there is set by two (schedule) or three (stream) such round trips plus the WeCom call "
+        "per message. Compare request counts across changes, not moto's wall time.",
+        "",
+        f"HTTP alone: {len(probe[False])} message/send calls back to back over the same transport "
+        f"(`chalicelib.wecom.http.JsonHttp`), median {spread([t * 1000 for t in probe[False]], '{:.1f}')} ms with the "
+        f"fake as shipped, {spread([t * 1000 for t in probe[True]], '{:.1f}')} ms with socketserver's "
+        "`disable_nagle_algorithm` set on its handler, as in the runs above. The fake writes an answer's headers and "
+        "body in two sends with Nagle's algorithm on, so the body can wait for the client's delayed ACK (up to 40 ms "
+        "on Linux); between calls spaced by moto's work that wait comes in some runs and not in others, so the runs "
+        "above switch it off to measure the worker, not the fake. Setting that attribute on the handler in "
+        "`qungui_cli/fake_wecom.py` would make the fake as shipped behave so.",
         "",
         f"### Burst of {args.burst} alerts to one member (paced)",
         "",
@@ -498,7 +556,7 @@ def _cpuinfo() -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--runs", type=int, default=5, help="fan-out runs per delivery path (median reported)")
+    parser.add_argument("--runs", type=int, default=3, help="fan-out runs per delivery path (median reported)")
     parser.add_argument("--messages", type=int, default=300, help="messages to distinct members per run")
     parser.add_argument("--burst", type=int, default=100, help="alerts to one member in the paced burst")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="Markdown file to update")

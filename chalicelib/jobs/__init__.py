@@ -16,20 +16,15 @@ def deliver_due(now: float) -> dict[str, Any]:
             "skipped": report.skipped}  # fmt: skip
 
 
-def deliver_keys(keys: list[tuple[str, str]], now: float) -> dict[str, Any]:
-    """Deliver the outbox items just written (the table stream's INSERTs), without waiting for the schedule."""
-    from pynamodb.exceptions import DoesNotExist
-
+def deliver_images(images: list[dict[str, Any]], now: float) -> dict[str, Any]:
+    """Deliver the outbox items just written, from the table stream's NEW_IMAGEs (no read: the stream carries the
+    item); the claim re-checks its state, so a stale image never sends twice."""
     from chalicelib.jobs.deliver import DeliveryReport
     from chalicelib.store.models import OutboxItem
 
     report = DeliveryReport()
-    for pk, sk in keys:
-        try:
-            item = OutboxItem.get(pk, sk, consistent_read=True)
-        except DoesNotExist:
-            continue
-        runtime.deliverer().deliver(item, now, report)
+    for image in images:
+        runtime.deliverer().deliver(OutboxItem.from_raw_data(image), now, report)
     return {"sent": report.sent, "retried": report.retried, "dead": report.dead, "deferred": report.deferred}
 
 

@@ -98,7 +98,9 @@ def test_the_stream_handler_delivers_new_outbox_items_at_once(tenant, fake, deli
 
         [item] = OutboxItem.query("T#acme", OutboxItem.sk.startswith("OUT#"))
         with Client(deployed.app) as client:
-            payload = {"Records": [_stream_record("INSERT", item.pk, item.sk), _stream_record("INSERT", "T#acme", "X")]}
+            image = OutboxItem.get(item.pk, item.sk).serialize()
+            payload = {"Records": [_stream_record("INSERT", item.pk, item.sk, image),
+                                   _stream_record("INSERT", "T#acme", "X", {"pk": {"S": "T#acme"}})]}  # fmt: skip
             client.lambda_.invoke("deliver_stream", payload)
         assert [d.to for d in fake.deliveries("message/send")] == ["boss"]
     finally:
@@ -106,10 +108,10 @@ def test_the_stream_handler_delivers_new_outbox_items_at_once(tenant, fake, deli
         importlib.reload(app)
 
 
-def _stream_record(name: str, pk: str, sk: str) -> dict:
+def _stream_record(name: str, pk: str, sk: str, image: dict) -> dict:
     return {
         "eventID": "1", "eventName": name, "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
         "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/qungui-dev/stream/x",
         "dynamodb": {"ApproximateCreationDateTime": 1790000000, "Keys": {"pk": {"S": pk}, "sk": {"S": sk}},
-                     "SequenceNumber": "1", "SizeBytes": 10, "StreamViewType": "NEW_IMAGE"},
+                     "NewImage": image, "SequenceNumber": "1", "SizeBytes": 10, "StreamViewType": "NEW_IMAGE"},
     }  # fmt: skip
