@@ -501,8 +501,8 @@ def report(args: argparse.Namespace) -> str:
         *table(THROUGHPUT_HEADER, rows),
         "",
         f"The schedule path reads what is due with one GSI1 query per shard ({BATCH} items a query, 4 shards), "
-        "amortized over the batch; the stream path (production's first attempt, `app.deliver_stream`) gets the keys "
-        "from the stream's records and reads each item by key instead. Requests by what they touch:",
+        "amortized over the batch; the stream path (production's first attempt, `app.deliver_stream`) gets each item "
+        "from its stream record's NEW_IMAGE, with no read. Requests by what they touch:",
         "",
         *table(["path", "operation", "touches", "per delivered message", f"in all, for {n}"], op_rows),
         "",

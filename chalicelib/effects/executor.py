@@ -42,8 +42,9 @@ class Plan:
     marker: DedupRecord
     updates: list[tuple[Item, list[Action]]] = field(default_factory=list)
     puts: list[Item] = field(default_factory=list)
-    # Updates that must hold a condition (a settlement only from an expected status); a failing one cancels the
-    # event's whole transaction, which the executor reports as a refused settlement, not as a store failure.
+    # Updates that must hold a condition (a settlement only from an expected status). The rule checked the status
+    # first, so a failing condition means a race with another admin: the whole transaction is cancelled and answered
+    # 503, and WeCom's retry reads the new status and answers accordingly (e.g. "已经豁免过了").
     conditional_updates: list[tuple[Item, list[Action], Any]] = field(default_factory=list)
 
 
