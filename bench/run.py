@@ -246,10 +246,9 @@ class ColdStart:
         sender = f"user{self._msg_id}"
 
         def check_post(body: str) -> None:
-            from chalicelib.texts.commands import HELP
-
+            # Both apps answer the command list (the baseline keeps a frozen copy of it): its opening is the check.
             reply = self.peer.open_app_reply(body)
-            if reply.get("ToUserName") != sender or reply.get("Content") != HELP:
+            if reply.get("ToUserName") != sender or not str(reply.get("Content", "")).startswith("群规助手可用的指令"):
                 raise SystemExit(f"POST answered an unexpected reply: {reply}")
 
         return self.peer.app_text(sender, "帮助", self._msg_id, now, str(now % 1_000_000)), check_post

@@ -18,8 +18,17 @@ from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.decisions import Audit, Decision, RecordActivity, RecordLedger, RecordOffence, SettleLedger
-from chalicelib.effects import outbox
+from chalicelib.decisions import (
+    AlertAdmins,
+    Audit,
+    Decision,
+    PostToGroup,
+    RecordActivity,
+    RecordLedger,
+    RecordOffence,
+    RemindMember,
+    SettleLedger,
+)
 from chalicelib.events import Event
 from chalicelib.store import keys
 from chalicelib.store.models import AuditRecord, DedupRecord, Item, LedgerEntry, MemberActivity, OffenceLog
@@ -82,9 +91,13 @@ def plan(
         elif isinstance(decision, RecordOffence):
             log = OffenceLog(keys.tenant_pk(event.tenant), keys.offence_sk(decision.member, decision.rule))
             result.updates.append((log, [OffenceLog.times.set((OffenceLog.times | []).append([decision.at]))]))
-    source = f"{event.channel.value}:{event.event_id}"
-    for item_id, message in outbox.messages_for(event, decisions, timezone):
-        result.puts.append(outbox.new_item(event.tenant, source, item_id, message, now))
+    if any(isinstance(d, AlertAdmins | RemindMember | PostToGroup) for d in decisions):
+        # Imported here: most callbacks send nothing, and rendering pulls in the templates and time zones.
+        from chalicelib.effects import outbox
+
+        source = f"{event.channel.value}:{event.event_id}"
+        for item_id, message in outbox.messages_for(event, decisions, timezone):
+            result.puts.append(outbox.new_item(event.tenant, source, item_id, message, now))
     return result
 
 

@@ -8,12 +8,14 @@ item stays identical and is dropped by it.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from chalicelib.texts.citations import cite, clause_label
 
 
 def local_time(epoch: int, timezone: str) -> str:
+    # Imported here: only messages that show a time need the zone database, not every cold start.
+    from zoneinfo import ZoneInfo
+
     try:
         zone = ZoneInfo(timezone)
     except (KeyError, ValueError):
