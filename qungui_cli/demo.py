@@ -7,6 +7,7 @@ import argparse
 import contextlib
 import io
 import os
+import re
 from typing import Any
 
 from qungui_cli.dev import LocalStack, free_port
@@ -54,11 +55,11 @@ class Transcript:
 def run(args: argparse.Namespace) -> int:
     # The transcript is the output: keep the app's JSON logs, its metrics and the HTTP request log out of it.
     os.environ.update({"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"})
-    stack = LocalStack(free_port()).start(write_state=False)
+    stack = LocalStack(free_port(), print_sends=False).start(write_state=False)
     stack.serve_in_background()
     try:
         with contextlib.redirect_stderr(io.StringIO()):
-            play(stack.url, Transcript())
+            play(stack.url, Transcript(), stack.fake_wecom)
     finally:
         stack.stop()
     return 0
@@ -74,7 +75,20 @@ def _register_tenant() -> None:
               "--mp-token", MP_TOKEN, "--mp-aes-key", MP_AES_KEY, "--mp-secret", "demo-mp-secret"])  # fmt: skip
 
 
-def play(url: str, out: Transcript) -> None:
+def _delivered(fake: Any, to: str, already: int, timeout: float = 15.0) -> list[str]:
+    """What the fake WeCom received for `to` beyond the first `already` messages, once the outbox has sent it."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = fake.deliveries("message/send", to=to)
+        if len(found) > already:
+            return [d.body[d.msgtype]["content"] for d in found[already:]]
+        time.sleep(0.2)
+    return []
+
+
+def play(url: str, out: Transcript, fake: Any = None) -> None:
     _register_tenant()
     sender = Sender(url, keys_for(TENANT))
     print(f"qungui demo: local stack at {url}, tenant {TENANT!r} (企业 {CORP_ID})")
@@ -102,6 +116,27 @@ def play(url: str, out: Transcript) -> None:
     retries = [sender.text("app", "免打扰", "zhaoliu", msg_id="880001") for _ in range(3)]
     same = all(retry.body == first.body for retry in retries)
     out.note(f"4 次投递，回复{'完全相同' if same else '不一致！'}，只记录一次（按 MsgId 去重）")
+
+    if fake is not None:
+        out.scene("销售群里有人 @群规助手 发了赌博广告（篇一 三(5) / 篇二 3.6 / 篇四 三(4)）")
+        out.say("李四", "@群规助手 新开的菠菜网站，首充送彩金")
+        out.answer(sender.text("bot", "@群规助手 新开的菠菜网站，首充送彩金", "lisi", chat="wrSalesGroup"))
+        for text in _delivered(fake, "lisi", 0):
+            out.note("群规助手私信李四：" + text.replace("\n", " "))
+        out.say("李四（私聊）", "为什么")
+        answer = sender.text("app", "为什么", "lisi")
+        out.answer(answer)
+        found = re.search(r"\bL[A-Z2-7]{8}\b", answer.reply or "")
+        entry = found.group(0) if found else None
+        out.say("王老板（管理员，私聊）", "记录 @lisi")
+        out.answer(sender.text("app", "记录 @lisi", "wanglaoban"))
+        if entry:
+            out.say("王老板（管理员，私聊）", f"豁免 {entry} 误判，菠菜是团购")
+            out.answer(sender.text("app", f"豁免 {entry} 误判，菠菜是团购", "wanglaoban"))
+        out.say("李四（私聊）", "我的记录")
+        out.answer(sender.text("app", "我的记录", "lisi"))
+        out.say("李四（私聊）", "豁免 L0000000 自己给自己豁免")
+        out.answer(sender.text("app", "豁免 L0000000 自己给自己豁免", "lisi"))
 
     out.scene("有人伪造回调（签名不对）")
     forged = Sender(url, TenantKeys(TENANT, CORP_ID, MP_APP_ID, {"token": "Forged", "aes_key": AES_KEY}))

@@ -3,7 +3,7 @@ besides the event arrives in the Context the shell gathered (None for events tha
 
 from __future__ import annotations
 
-from chalicelib.decisions import Decision
+from chalicelib.decisions import Decision, ReplyToMember
 from chalicelib.events import Event, MessagePosted
 from chalicelib.rules import commands, moderation
 from chalicelib.rules.context import Context
@@ -12,5 +12,9 @@ from chalicelib.rules.context import Context
 def decide(event: Event, context: Context | None = None) -> list[Decision]:
     decisions = commands.decide(event, context)
     if context is not None and isinstance(event, MessagePosted) and not commands.spares_moderation(event, context):
-        decisions += moderation.decide(event, context)
+        flagged = moderation.decide(event, context)
+        if flagged and event.chat_id is not None and commands.parse(event.text) is None:
+            # A flagged group message asked nothing: its reminder goes 1:1, and the group sees no command list.
+            decisions = [decision for decision in decisions if not isinstance(decision, ReplyToMember)]
+        decisions += flagged
     return decisions

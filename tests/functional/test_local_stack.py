@@ -98,4 +98,8 @@ def test_demo_plays_the_scenes_through_real_callbacks(tmp_path):
     assert "【群规 篇三 9】" in transcript
     assert "回复完全相同，只记录一次" in transcript
     assert "HTTP 403" in transcript
+    assert "群规助手私信李四：您好，您在群里发布的内容涉及“赌博”" in transcript  # delivered through the outbox
+    assert "已豁免 lisi 的警告" in transcript
+    assert "—— 已豁免" in transcript
+    assert "是管理员指令，您暂时没有权限使用" in transcript
     assert '"level"' not in transcript  # no JSON log lines in the transcript
