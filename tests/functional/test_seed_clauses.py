@@ -121,3 +121,16 @@ def test_before_the_rulebooks_effective_date_rules_only_shadow(client, tenant, p
     say(client, peer, "wrArt", "@群规助手 澳门赌场上线了", "m1")  # NOW is 2026-09-21
     assert [kind for _, kind, _ in entries("wrArt")] == ["shadow"]
     assert [to for to, _ in messages()] == []
+
+
+def test_pian2_3_4_secrets_in_a_customer_group_warn_and_alert(client, tenant, peer):
+    enrol("wrJiuCustomer", "customer", "jiushen")
+    say(client, peer, "wrJiuCustomer", "@群规助手 机密文件发大家看看", "m1")
+    assert [(rule, kind) for rule, kind, _ in entries("wrJiuCustomer")] == [("content.confidential", "warning")]
+    assert any("篇二 3.4" in text for to, text in messages() if to == "boss")
+
+
+def test_pian4_3_4_insults_cost_a_red_packet_too(client, tenant, peer):
+    enrol("wrAnhui", "customer", "anhui_chamber")
+    say(client, peer, "wrAnhui", "@群规助手 你个傻逼", "m1")
+    assert [(rule, kind) for rule, kind, _ in entries("wrAnhui")] == [("content.insults", "red_packet")]
