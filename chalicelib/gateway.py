@@ -123,35 +123,29 @@ class Gateway:
         self._retire_previous_if_confirmed(tenant, opened.used_previous_secrets)
         event, addressee = _to_event(channel, tenant, opened, timestamp)
         decisions = engine.decide(event, _context(tenant, event, self._groups))
-        reply = self._reply(channel, tenant, opened, request, event, decisions, addressee, timestamp)
+        nonce = request.query.get("nonce") or ""
+        reply = _passive_reply(channel, opened, event, decisions, addressee, timestamp, nonce)
         outcome = self._executor.commit(effects.plan(event, decisions, reply, self._clock(), tenant.timezone))
         self._telemetry.accepted(channel, tenant.id, event, outcome.duplicate)
         if outcome.reply is None:
             return HttpResponse(200, "")
         return HttpResponse(200, outcome.reply.body, outcome.reply.content_type)
 
-    def _reply(
-        self,
-        channel: Channel,
-        tenant: Tenant,
-        opened: Opened,
-        request: HttpRequest,
-        event: Event,
-        decisions: list[Any],
-        addressee: str,
-        timestamp: int,
-    ) -> effects.Reply | None:
-        texts = [d.text for d in decisions if isinstance(d, ReplyToMember)]
-        if not texts:
-            return None
-        plaintext = replies.render(channel, event, "\n\n".join(texts), addressee, timestamp)
-        nonce = request.query.get("nonce") or ""
-        body, content_type = envelopes.seal_reply(channel, opened, plaintext, str(timestamp), nonce)
-        return effects.Reply(body, content_type)
-
     def _retire_previous_if_confirmed(self, tenant: Tenant, used_previous: bool) -> None:
         if tenant.previous is not None and not used_previous:
             self._tenants.retire_previous(tenant)
+
+
+def _passive_reply(
+    channel: Channel, opened: Opened, event: Event, decisions: list[Any], addressee: str, timestamp: int, nonce: str
+) -> effects.Reply | None:
+    """The member-facing answers, sealed in the channel's envelope (reusing the request's timestamp and nonce)."""
+    texts = [d.text for d in decisions if isinstance(d, ReplyToMember)]
+    if not texts:
+        return None
+    plaintext = replies.render(channel, event, "\n\n".join(texts), addressee, timestamp)
+    body, content_type = envelopes.seal_reply(channel, opened, plaintext, str(timestamp), nonce)
+    return effects.Reply(body, content_type)
 
 
 def _context(tenant: Tenant, event: Event, groups: GroupDirectory) -> Context | None:
