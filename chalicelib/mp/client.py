@@ -13,7 +13,7 @@ from typing import Any
 
 from chalicelib.wecom.errors import INVALID_CREDENTIAL, INVALID_TOKEN, TOKEN_EXPIRED
 from chalicelib.wecom.http import JsonHttp, api_base, build_url
-from chalicelib.wecom.tokens import Clock, IssuedToken, Sleep, TokenCache, TokenPolicy, call_api, issued_token
+from chalicelib.wecom.tokens import Clock, IssuedToken, Sleep, TokenApi, TokenCache, TokenPolicy, issued_token
 
 MP_API_BASE_ENV = "QUNGUI_MP_API_BASE"
 MP_API_BASE_DEFAULT = "https://api.weixin.qq.com"
@@ -34,7 +34,9 @@ def template_data(data: TemplateData) -> dict[str, dict[str, str]]:
     return {name: {"value": value} if isinstance(value, str) else dict(value) for name, value in data.items()}
 
 
-class MpClient:
+class MpClient(TokenApi):
+    token_rejected = TOKEN_REJECTED
+
     def __init__(
         self,
         app_id: str,
@@ -54,20 +56,6 @@ class MpClient:
 
     def __repr__(self) -> str:
         return f"MpClient(app_id={self.app_id!r})"
-
-    def access_token(self) -> str:
-        return self.tokens.get()
-
-    def call(
-        self,
-        method: str,
-        path: str,
-        *,
-        query: Mapping[str, str | int] | None = None,
-        body: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """Any token-authenticated API under /cgi-bin/; the parsed JSON answer."""
-        return call_api(self.tokens, self.http, self.base_url, TOKEN_REJECTED, method, path, query, body)
 
     def send_custom_text(self, openid: str, text: str, *, kf_account: str | None = None) -> None:
         """A customer-service text message; raises OutsideServiceWindow when the follower's window is closed."""

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from chalicelib.wecom.errors import INVALID_TOKEN, TOKEN_EXPIRED
 from chalicelib.wecom.http import JsonHttp, api_base, build_url
-from chalicelib.wecom.tokens import Clock, IssuedToken, Sleep, TokenCache, TokenPolicy, call_api, issued_token
+from chalicelib.wecom.tokens import Clock, IssuedToken, Sleep, TokenApi, TokenCache, TokenPolicy, issued_token
 
 WECOM_API_BASE_ENV = "QUNGUI_WECOM_API_BASE"
 WECOM_API_BASE_DEFAULT = "https://qyapi.weixin.qq.com"
@@ -298,8 +298,10 @@ class RobotClient:
         self.http.post(build_url(self.base_url, "cgi-bin/webhook/send", {"key": key}), body, api="wecom:webhook/send")
 
 
-class WeComClient:
+class WeComClient(TokenApi):
     """One self-built app's outbound API; every method returns parsed results or raises a WeComError."""
+
+    token_rejected = TOKEN_REJECTED
 
     def __init__(
         self,
@@ -325,21 +327,6 @@ class WeComClient:
 
     def __repr__(self) -> str:
         return f"WeComClient(corp_id={self.corp_id!r}, agent_id={self.agent_id})"
-
-    def access_token(self) -> str:
-        """The app's token: from memory, else DynamoDB, else gettoken (one caller at a time across Lambdas)."""
-        return self.tokens.get()
-
-    def call(
-        self,
-        method: str,
-        path: str,
-        *,
-        query: Mapping[str, str | int] | None = None,
-        body: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """Any token-authenticated API under /cgi-bin/ (e.g. "department/list"); the parsed JSON answer."""
-        return call_api(self.tokens, self.http, self.base_url, TOKEN_REJECTED, method, path, query, body)
 
     def send_message(
         self,

@@ -234,6 +234,30 @@ def call_with_token(tokens: TokenCache, call: Callable[[str], T], rejected_codes
     return call(tokens.refresh(rejected=token))
 
 
+class TokenApi:
+    """What both platform clients share: a token cache, a transport and a base URL; `call` reaches any
+    token-authenticated API under /cgi-bin/ and answers its parsed JSON."""
+
+    tokens: TokenCache
+    http: JsonHttp
+    base_url: str
+    token_rejected: frozenset[int]
+
+    def access_token(self) -> str:
+        """The app's token: from memory, else DynamoDB, else the platform (one caller at a time across Lambdas)."""
+        return self.tokens.get()
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, str | int] | None = None,
+        body: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        return call_api(self.tokens, self.http, self.base_url, self.token_rejected, method, path, query, body)
+
+
 def call_api(
     tokens: TokenCache,
     http: JsonHttp,
