@@ -18,7 +18,7 @@ from chalicelib.channels.wecom_app import app_event
 from chalicelib.channels.wecom_bot import bot_event
 from chalicelib.decisions import ReplyToMember
 from chalicelib.effects import executor as effects
-from chalicelib.events import Channel, Event, MessagePosted
+from chalicelib.events import Channel, Event, MemberLeft, MessagePosted
 from chalicelib.groups import GroupDirectory
 from chalicelib.rules import compiled, engine
 from chalicelib.rules.context import Context
@@ -151,18 +151,18 @@ def _passive_reply(
 def _context(tenant: Tenant, event: Event, groups: GroupDirectory) -> Context | None:
     """What the rules may know about a message: the group's kind and policy (its override merged onto the tenant's
     default, else the tenant's, else the shipped default), who the admins are, and ledger lookups made on demand."""
-    if not isinstance(event, MessagePosted):
+    chat_id = getattr(event, "chat_id", None)
+    if not isinstance(event, MessagePosted | MemberLeft):
         return None
-    group = groups.get(tenant.id, event.chat_id) if event.chat_id else None
+    group = groups.get(tenant.id, chat_id) if chat_id else None
     policy = (group.policy if group else None) or tenant.policy or compiled.shipped("default")
     governed = group is None or (group.governed and (group.enrolled or tenant.govern != "listed"))
     admins = tenant.admins + ((group.owner,) if group and group.owner and group.owner not in tenant.admins else ())
-    roles = frozenset(
-        role
-        for role, holds in (("owner", group is not None and event.sender == group.owner),
-                            ("tenant_admin", event.sender in tenant.admins))
-        if holds
-    )  # fmt: skip
+
+    def roles_of(member: str) -> frozenset[str]:
+        holds = (("owner", group is not None and member == group.owner), ("tenant_admin", member in tenant.admins))
+        return frozenset(role for role, held in holds if held)
+
     window_days = int((policy.escalation or {}).get("window_days", 30))
     since = event.at - window_days * 86400
     return Context(
@@ -170,7 +170,8 @@ def _context(tenant: Tenant, event: Event, groups: GroupDirectory) -> Context | 
         admins=admins,
         timezone=tenant.timezone,
         governed=governed,
-        member_roles=roles,
+        member_roles=roles_of(event.sender),
+        roles_of=roles_of,
         group_kind=group.kind if group else "unknown",
         group_name=group.name if group else "",
         prior_offences=_store_read(lambda member, rule: ledger.prior_offences(tenant.id, member, rule, since)),

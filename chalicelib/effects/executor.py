@@ -30,6 +30,7 @@ from chalicelib.decisions import (
     SettleLedger,
 )
 from chalicelib.events import Event
+from chalicelib.rules.decisions_membership import RemoveMember, RestoreGroupName
 from chalicelib.store import keys
 from chalicelib.store.models import AuditRecord, DedupRecord, Item, LedgerEntry, MemberActivity, OffenceLog
 
@@ -91,7 +92,9 @@ def plan(
         elif isinstance(decision, RecordOffence):
             log = OffenceLog(keys.tenant_pk(event.tenant), keys.offence_sk(decision.member, decision.rule))
             result.updates.append((log, [OffenceLog.times.set((OffenceLog.times | []).append([decision.at]))]))
-    if any(isinstance(d, AlertAdmins | RemindMember | PostToGroup) for d in decisions):
+    if any(
+        isinstance(d, AlertAdmins | RemindMember | PostToGroup | RemoveMember | RestoreGroupName) for d in decisions
+    ):
         # Imported here: most callbacks send nothing, and rendering pulls in the templates and time zones.
         from chalicelib.effects import outbox
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from chalicelib.decisions import AlertAdmins, Decision, PostToGroup, RemindMember
 from chalicelib.events import Event
+from chalicelib.rules.decisions_membership import RemoveMember, RestoreGroupName
 from chalicelib.store import keys
 from chalicelib.store.models import OutboxItem
 from chalicelib.texts import alerts
@@ -85,6 +86,18 @@ def _recipients(decision: Decision) -> list[tuple[str, str, str, Any]]:
             return alerts.member_reminder(what=decision.what, clause=decision.clause, ref=ref)
 
         return [(decision.via, decision.member, "text", render_reminder)]
+    if isinstance(decision, RemoveMember | RestoreGroupName):
+        # Not a message but an app-chat change: the same outbox gives it retries, dead letters and an audit trail.
+        action = (
+            {"action": "remove", "member": decision.member}
+            if isinstance(decision, RemoveMember)
+            else {"action": "rename", "name": decision.name}
+        )
+
+        def render_action(ref: str, timezone: str) -> str:
+            return json.dumps(action, ensure_ascii=False)
+
+        return [("appchat_action", decision.chat_id, "action", render_action)]
     if isinstance(decision, PostToGroup):
 
         def render_post(ref: str, timezone: str) -> str:

@@ -31,6 +31,9 @@ class PlatformSender:
         self._robot: RobotClient | None = None
 
     def send(self, tenant: Tenant, item: OutboxItem) -> str | None:
+        if item.channel == "appchat_action":
+            self._appchat_action(tenant, item)
+            return None
         message = _message(item)
         if item.channel == "app":
             # The duplicate check drops a re-send of this same item after a crash: its content carries the item id.
@@ -49,6 +52,15 @@ class PlatformSender:
         if item.channel == "mp":
             return self._send_mp(tenant, item, message)
         raise PermanentError(-2, f"unknown channel {item.channel!r}", "outbox")
+
+    def _appchat_action(self, tenant: Tenant, item: OutboxItem) -> None:
+        data = json.loads(item.payload)
+        action = json.loads(data["action"]["content"])
+        client = self._wecom_client(tenant)
+        if action["action"] == "remove":
+            client.appchat_update(item.to, del_user_list=[action["member"]])
+        else:
+            client.appchat_update(item.to, name=action["name"])
 
     def _send_mp(self, tenant: Tenant, item: OutboxItem, message: Message) -> str | None:
         client = self._mp_client(tenant)

@@ -21,7 +21,9 @@ class Context(Record):
     policy: CompiledPolicy
     admins: tuple[str, ...]  # the tenant's admins: who may use admin commands and who receives admin alerts
     timezone: str = "Asia/Shanghai"
-    member_roles: frozenset[str] = frozenset()
+    member_roles: frozenset[str] = frozenset()  # the sender's roles
+    # Anyone's roles in this group (owner, admin, leader, tenant_admin), e.g. of a member who just left.
+    roles_of: Callable[[str], frozenset[str]] = lambda member: frozenset()
     governed: bool = True  # False: a group the tenant does not govern (`govern: listed` and not enrolled)
     group_kind: str = "unknown"
     group_name: str = ""

@@ -4,17 +4,22 @@ besides the event arrives in the Context the shell gathered (None for events tha
 from __future__ import annotations
 
 from chalicelib.decisions import Decision, ReplyToMember
-from chalicelib.events import Event, MessagePosted
-from chalicelib.rules import commands, moderation
+from chalicelib.events import Event, MemberLeft, MessagePosted
+from chalicelib.rules import commands, escalation, membership, moderation
 from chalicelib.rules.context import Context
 
 
 def decide(event: Event, context: Context | None = None) -> list[Decision]:
     decisions = commands.decide(event, context)
-    if context is not None and isinstance(event, MessagePosted) and not commands.spares_moderation(event, context):
+    if context is None:
+        return decisions
+    if isinstance(event, MessagePosted) and not commands.spares_moderation(event, context):
         flagged = moderation.decide(event, context)
         if flagged and event.chat_id is not None and commands.parse(event.text) is None:
             # A flagged group message asked nothing: its reminder goes 1:1, and the group sees no command list.
             decisions = [decision for decision in decisions if not isinstance(decision, ReplyToMember)]
         decisions += flagged
-    return decisions
+    elif isinstance(event, MemberLeft) and context.governed:
+        decisions += membership.decide(event, context, roles_of=context.roles_of)
+    # Last, on what the rules above decided: warnings that cross the policy's escalation threshold.
+    return decisions + escalation.decide(event, context, decisions, roles_of=context.roles_of)
