@@ -14,7 +14,6 @@ from chalicelib import jobs, runtime, verify_files
 from chalicelib.events import Channel
 from chalicelib.gateway import HttpRequest, HttpResponse
 from chalicelib.observability import SERVICE, logger
-from chalicelib.tenants import TenantError
 
 app = Chalice(app_name=SERVICE, configure_logs=False)
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
@@ -63,14 +62,7 @@ def mp_callback(tenant: str) -> Response:
 
 @app.route("/{file_name}", methods=["GET"])
 def trusted_domain_file(file_name: str) -> Response:
-    code = verify_files.code_of(file_name)
-    try:
-        content = verify_files.content_for(code) if code else None
-    except TenantError:
-        return _response(HttpResponse(503, "temporarily unavailable, retry"))
-    if content is None:
-        return _response(HttpResponse(404, "not found"))
-    return _response(HttpResponse(200, content))
+    return _response(verify_files.answer(file_name))
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES), name="deliver")

@@ -12,10 +12,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, PynamoDBException
 
 from chalicelib.config import Settings
 from chalicelib.rules import compiled
@@ -144,9 +144,9 @@ class TenantDirectory:
                 actions=[TenantRecord.previous_retired.set(True)],
                 condition=TenantRecord.secrets_generation == tenant.generation,
             )
-        except Exception:
-            return tenant
-        retired = _replace_previous(tenant)
+        except PynamoDBException:
+            return tenant  # a lost race or a throttle only delays retirement to the next callback
+        retired = replace(tenant, previous=None)
         self._cache[tenant.id] = (self._clock(), retired)
         return retired
 
@@ -154,8 +154,6 @@ class TenantDirectory:
         self._cache.pop(tenant_id, None)
 
     def _load(self, tenant_id: str, *, refresh: bool) -> Tenant | None:
-        from pynamodb.exceptions import PynamoDBException
-
         try:
             record = TenantRecord.get(keys.tenant_pk(tenant_id), keys.tenant_profile_sk(), consistent_read=refresh)
         except DoesNotExist:
@@ -195,9 +193,3 @@ def tenant_from(record: TenantRecord, document: dict[str, Any]) -> Tenant:
         robots={str(name): str(key) for name, key in (document.get("robots") or {}).items()},
         policy=compiled.loads(record.policy_compiled) if record.policy_compiled else None,
     )
-
-
-def _replace_previous(tenant: Tenant) -> Tenant:
-    from dataclasses import replace
-
-    return replace(tenant, previous=None)

@@ -7,6 +7,7 @@ import re
 
 from pynamodb.exceptions import DoesNotExist, PynamoDBException
 
+from chalicelib.gateway import HttpResponse
 from chalicelib.store import keys
 from chalicelib.store.models import VerifyCode
 from chalicelib.tenants import TenantError
@@ -26,3 +27,14 @@ def content_for(code: str) -> str | None:
         return None
     except PynamoDBException as exc:
         raise TenantError("verification store unavailable") from exc
+
+
+def answer(file_name: str) -> HttpResponse:
+    """GET /{file_name}: the file's content, 404 for anything that is not a registered WW_verify file, 503 when the
+    store fails (WeCom's verifier tries again)."""
+    code = code_of(file_name)
+    try:
+        content = content_for(code) if code else None
+    except TenantError:
+        return HttpResponse(503, "temporarily unavailable, retry")
+    return HttpResponse(404, "not found") if content is None else HttpResponse(200, content)
