@@ -79,6 +79,7 @@ class RecordLedger(Decision):
     evidence_hash: str = ""
     policy_version: str = ""
     at: int = 0
+    severity: str | None = None  # warnings: normal | serious
 
 
 class SettleLedger(Decision):

@@ -162,3 +162,12 @@ class Unrecognized(Event):
 
     type_name: str
     fields: tuple[str, ...] = ()  # the payload's top-level field names, never their values
+
+
+class GroupReconciled(Event):
+    """The shell read the group from the platform (groupchat/get, appchat/get, msgaudit/groupchat/get) and compared
+    it with the stored roster: what was found is in the Context (roster, member states, names). Joins and departures
+    it found arrive as their own MemberJoined / MemberLeft events first; this one runs the state checks (nicknames,
+    required members, the group's name). `at` is the job's tick."""
+
+    chat_id: str

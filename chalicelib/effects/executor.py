@@ -124,6 +124,7 @@ def _ledger_entry(tenant: str, decision: RecordLedger) -> LedgerEntry:
         evidence_hash=decision.evidence_hash,
         policy_version=decision.policy_version,
         at=decision.at,
+        severity=decision.severity,
     )
 
 

@@ -44,6 +44,8 @@ class CompiledRule(Record):
     exempt_userids: tuple[str, ...] = ()
     group_kinds: tuple[str, ...] | None = None
     params: Any = None  # the kind's own parameters, as JSON (read with param())
+    # Further clauses the rule also enforces, with their quotes (e.g. 2.3.2's how-to beside the naming rule 2.3.3).
+    see_also: tuple[tuple[str, str], ...] = ()
 
     def actions_for(self, offence: int) -> tuple[Act, ...]:
         """What the `offence`-th offence (1-based, within the escalation window) does."""
@@ -68,6 +70,11 @@ class CompiledPolicy(Record):
     escalation: Any = None
     alerts_to: tuple[str, ...] = ("owner", "admin", "tenant_admin")
     alert_userids: tuple[str, ...] = ()
+    leader_userids: tuple[str, ...] = ()
+    leaders_from_directory: bool = True
+    digest: Any = None  # {enabled, weekday (1 = Monday), at "HH:MM", to [roles]}
+    # Clauses (or parts) no rule enforces, and why: {clause, part, reason, declarative}.
+    unenforceable: tuple[Any, ...] = ()
 
     def in_force(self, at: int, timezone: str) -> bool:
         """Whether the rulebook is in force at `at`: from 00:00 of its effective date in the tenant's time zone."""
@@ -94,6 +101,10 @@ def from_document(document: dict[str, Any]) -> CompiledPolicy:
         escalation=document.get("escalation"),
         alerts_to=tuple(document.get("alerts_to") or ()),
         alert_userids=tuple(document.get("alert_userids") or ()),
+        leader_userids=tuple((document.get("leaders") or {}).get("userids") or ()),
+        leaders_from_directory=bool((document.get("leaders") or {}).get("from_directory", True)),
+        digest=document.get("digest"),
+        unenforceable=tuple(document.get("unenforceable") or ()),
     )
 
 
@@ -117,6 +128,7 @@ def _rule(data: dict[str, Any]) -> CompiledRule:
         exempt_userids=tuple(data.get("exempt_userids", ())),
         group_kinds=tuple(kinds) if kinds is not None else None,
         params=data.get("params") or {},
+        see_also=tuple((str(clause), str(quote)) for clause, quote in data.get("see_also") or ()),
     )
 
 

@@ -3,13 +3,16 @@ DynamoDB request are callables, called only by the rule that needs them (most me
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from chalicelib.record import Record
 from chalicelib.rules.compiled import CompiledPolicy
 
 if TYPE_CHECKING:
+    from chalicelib.rules.group_name import GroupNames
+    from chalicelib.rules.roster import GroupSnapshot, MemberFacts, MemberState
     from chalicelib.store.models import LedgerEntry
 
 
@@ -34,6 +37,19 @@ class Context(Record):
     ledger_since: Callable[[int], Sequence[LedgerEntry]] = _none
     # One entry by its id (as admins type it), or None.
     ledger_entry: Callable[[str], LedgerEntry | None] = lambda entry_id: None
+    # Voice messages `member` already sent in `chat_id` in the week starting `week_start` (rules/voice.py).
+    voice_count: Callable[[str, str, int], int] = lambda chat_id, member, week_start: 0
+    # Reconciliation only (jobs/reconcile.py): the group as the platform answered, with each member's facts; the
+    # stored roster; the directory's staff (required members); the names (group_name rule); the required members
+    # last reported missing. Empty on the callback path.
+    snapshot: GroupSnapshot | None = None
+    member_states: Mapping[str, MemberState] = MappingProxyType({})
+    directory: Sequence[MemberFacts] = ()
+    names: GroupNames | None = None
+    reported_missing: tuple[str, ...] = ()
+
+    def facts_of(self, member: str) -> MemberFacts | None:
+        return self.snapshot.member(member) if self.snapshot else None
 
     def is_admin(self, member: str) -> bool:
         return member in self.admins

@@ -47,3 +47,86 @@ class RecordVoice(Decision):
     week_start: int
     msg_id: str
     at: int
+
+
+class RequestReconcile(Decision):
+    """An event says the group changed in a way only the platform's API can tell fully (a join: who invited them,
+    their nickname; a rename: the new name; a version gap: lost events): reconcile it soon (jobs/reconcile.py)."""
+
+    chat_id: str
+    at: int
+    group_kind: str = "customer"  # the kind the event proves (change_external_chat comes only from customer groups)
+    member_version: str = ""  # CurMemVer, when the event carried one
+
+
+class RosterJoin(Decision):
+    """`member` is in the group from `at` (a join the reconciliation found, or one an event reported). The roster item
+    is the same one a member had before leaving: a rejoin counts `joins` up, it does not make a second member."""
+
+    chat_id: str
+    member: str
+    at: int
+    external: bool = False
+    invitor: str | None = None
+    nickname: str = ""
+    name_due_at: int | None = None  # when the nickname is first checked (the rule's grace after joining)
+
+
+class RosterLeave(Decision):
+    chat_id: str
+    member: str
+    at: int
+
+
+class NameChecked(Decision):
+    """The nickname check's state for one member: `due_at` the next check (None: none scheduled, the name is right or
+    no rule asks), `wrong_since` since when it has been wrong (None: it is right). `nickname` as seen."""
+
+    chat_id: str
+    member: str
+    nickname: str = ""
+    due_at: int | None = None
+    wrong_since: int | None = None
+
+
+class UpdateGroup(Decision):
+    """What reconciliation learned about the group (None: unchanged)."""
+
+    chat_id: str
+    at: int
+    group_kind: str | None = None
+    name: str | None = None
+    owner: str | None = None
+    admins: tuple[str, ...] | None = None
+    leaders: tuple[str, ...] | None = None
+    member_version: str | None = None
+    member_count: int | None = None
+
+
+class RecordRequiredMissing(Decision):
+    """The required members (篇一 二(2)) missing from the group, as last reported: the next reconciliation reports
+    again only when this set changes."""
+
+    chat_id: str
+    members: tuple[str, ...]
+
+
+class UpdateDirectoryUser(Decision):
+    """change_contact about a staff member: what the directory says now (only the fields the event carried)."""
+
+    user_id: str
+    at: int
+    new_user_id: str = ""
+    name: str | None = None
+    departments: tuple[int, ...] | None = None
+    leader_in: tuple[int, ...] | None = None
+    position: str | None = None
+    deleted: bool = False
+
+
+class UpdateDirectoryDepartment(Decision):
+    department_id: int
+    at: int
+    name: str | None = None
+    parent_id: int | None = None
+    deleted: bool = False

@@ -183,6 +183,7 @@ def enforce(
                 clause=rule.clause,
                 amount=act.amount,
                 status="owed" if money and rule.confirm == "auto" else "active",
+                severity=act.severity if kind == "warning" else None,
                 **_evidence(offence, context),
             )
         )

@@ -40,6 +40,7 @@ def compile_rule(policy: Policy, rule: RuleBase) -> dict[str, Any]:
         "exempt_userids": list(rule.exemptions.userids),
         "group_kinds": list(rule.group_kinds) if rule.group_kinds is not None else None,
         "params": params,
+        "see_also": [[clause, policy.clause_text(clause)] for clause in rule.see_also],
     }
 
 
@@ -53,6 +54,9 @@ def compile_policy(policy: Policy) -> dict[str, Any]:
         "escalation": policy.escalation.model_dump(mode="json") if policy.escalation else None,
         "alerts_to": list(policy.alerts.to) if policy.alerts else None,
         "alert_userids": list(policy.alerts.userids) if policy.alerts else None,
+        "leaders": policy.leaders.model_dump(mode="json"),
+        "digest": policy.digest.model_dump(mode="json"),
+        "unenforceable": [entry.model_dump(mode="json") for entry in policy.unenforceable],
     }
 
 

@@ -93,3 +93,21 @@ def offence_sk(member: str, rule: str) -> str:
 
 def tenants_gsi_pk() -> str:
     return "TENANTS"
+
+
+def voice_sk(chat_id: str, member: str, week_start: int) -> str:
+    return f"VOICE#{chat_id}#{member}#{week_start:012d}"
+
+
+def user_sk(userid: str) -> str:
+    """A directory user (staff); external contacts have no directory entry."""
+    return f"USER#{userid}"
+
+
+def department_sk(department_id: int) -> str:
+    return f"DEPT#{department_id:09d}"
+
+
+def member_prefix(chat_id: str) -> str:
+    """Every roster item of one group (member_sk(chat_id, ...) starts with it)."""
+    return f"MEMBER#{chat_id}#"

@@ -16,6 +16,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
 )
 from pynamodb.connection import TableConnection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
@@ -139,7 +140,8 @@ class DedupRecord(Item):
 
 
 class MemberActivity(Item):
-    """A member's presence in a group: last activity (for the sweep) and counters."""
+    """One member of one group, however often they leave and come back (the roster): presence as reconciliation last
+    saw it, last activity (for the sweep), counters, and the state of the nickname check."""
 
     class Meta(_Meta):
         pass
@@ -150,6 +152,16 @@ class MemberActivity(Item):
     last_active_at = NumberAttribute(default=0)
     messages = NumberAttribute(default=0)
     extra = MapAttribute[str, object](default=dict)
+    # None: seen speaking, never reconciled; True/False: in the group or not when the roster was last reconciled.
+    present = BooleanAttribute(null=True)
+    joined_at = NumberAttribute(null=True)
+    left_at = NumberAttribute(null=True)
+    joins = NumberAttribute(default=0)  # a member who leaves and rejoins is one item with joins == 2
+    external = BooleanAttribute(null=True)
+    invitor = UnicodeAttribute(null=True)
+    nickname = UnicodeAttribute(null=True)
+    name_due_at = NumberAttribute(null=True)  # when the nickname is checked next (after the grace, or a recheck)
+    name_wrong_since = NumberAttribute(null=True)  # the nickname has been wrong since; None while it is right
 
 
 class AccessToken(Item):
@@ -178,6 +190,18 @@ class GroupRecord(Item):
     policy = UnicodeAttribute(null=True)  # the policy document applied to this group (YAML text), if any
     policy_compiled = UnicodeAttribute(null=True)  # tenant default + this override, compiled
     enrolled_at = NumberAttribute()
+    # None (records from `group add` before this field) or True: enrolled by an admin. False: qungui created the
+    # record itself (a change_external_chat for a group nobody enrolled), which `govern: listed` does not govern.
+    enrolled = BooleanAttribute(null=True)
+    admins = ListAttribute(of=UnicodeAttribute, default=list)  # group admins (customer groups: admin_list)
+    leaders = ListAttribute(of=UnicodeAttribute, default=list)  # members who are leaders (policy or directory)
+    locked_name = UnicodeAttribute(null=True)  # the name renames are compared with (group_name rule)
+    member_version = UnicodeAttribute(null=True)  # customer groups: groupchat/get member_version last reconciled
+    member_count = NumberAttribute(null=True)
+    reconciled_at = NumberAttribute(null=True)
+    reconcile_requested_at = NumberAttribute(null=True)  # an event asked for a reconciliation (lost events, joins)
+    required_missing = ListAttribute(of=UnicodeAttribute, default=list)  # required members last reported missing
+    digest_sent_for = UnicodeAttribute(null=True)  # the ISO week of the last weekly digest
 
 
 class OutboxItem(Item):
@@ -230,6 +254,7 @@ class LedgerEntry(Item):
     evidence_hash = UnicodeAttribute(default="")
     policy_version = UnicodeAttribute(default="")
     at = NumberAttribute()
+    severity = UnicodeAttribute(null=True)  # warnings: normal | serious (escalation weighs serious ones more)
     due = DueIndex["LedgerEntry"]()  # type: ignore[assignment]  # GSI1 here: entry by id
 
 
@@ -252,6 +277,43 @@ class OffenceLog(Item):
         pass
 
     times = ListAttribute(of=NumberAttribute, default=list)
+
+
+class VoiceCounter(Item):
+    """Voice messages one member sent in one group in one week (rules/voice.py): a set of message ids, so a replayed
+    message never counts twice. Expires a few weeks after its week."""
+
+    class Meta(_Meta):
+        pass
+
+    msg_ids = UnicodeSetAttribute(null=True)
+
+
+class DirectoryUser(Item):
+    """What the corp directory says about a staff member (change_contact events, user/get), for names, eligibility,
+    leaders and required members. Department ids here; names in DirectoryDepartment."""
+
+    class Meta(_Meta):
+        pass
+
+    userid = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    departments = ListAttribute(of=NumberAttribute, default=list)
+    leader_in = ListAttribute(of=NumberAttribute, default=list)  # department ids the user leads (is_leader_in_dept)
+    position = UnicodeAttribute(null=True)
+    tags = ListAttribute(of=UnicodeAttribute, default=list)  # tag names
+    deleted = BooleanAttribute(default=False)
+    fetched_at = NumberAttribute(default=0)  # when user/get last answered (0: known only from events)
+
+
+class DirectoryDepartment(Item):
+    class Meta(_Meta):
+        pass
+
+    department_id = NumberAttribute()
+    name = UnicodeAttribute(null=True)
+    parent_id = NumberAttribute(null=True)
+    fetched_at = NumberAttribute(default=0)
 
 
 class RateWindow(Item):
@@ -277,6 +339,9 @@ ALL_MODELS: tuple[type[Item], ...] = (
     LedgerEntry,
     AuditRecord,
     OffenceLog,
+    VoiceCounter,
+    DirectoryUser,
+    DirectoryDepartment,
 )
 
 
