@@ -120,3 +120,12 @@ class RecordOffence(Decision):
     member: str
     rule: str
     at: int
+
+
+class SendDigest(Decision):
+    """A report (the weekly digest) to each recipient, 1:1: `text` is complete markdown, rendered by the job's
+    templates; the outbox adds only the reference (编号)."""
+
+    recipients: tuple[str, ...]
+    text: str
+    group: str | None = None

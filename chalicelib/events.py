@@ -18,6 +18,7 @@ class Channel(StrEnum):
     BOT = "bot"  # WeCom intelligent bot (JSON)
     MP = "mp"  # WeChat Official Account
     ARCHIVE = "archive"  # WeCom chat archive
+    JOB = "job"  # a scheduled job or a reconciliation (jobs/): no platform payload, the job's tick is the time
 
 
 class Event(Record):
@@ -171,3 +172,11 @@ class GroupReconciled(Event):
     required members, the group's name). `at` is the job's tick."""
 
     chat_id: str
+
+
+class Tick(Event):
+    """A scheduled job's turn for one group (the weekly digest, ...): `event_id` names the job, the group and the
+    period (e.g. "digest:wrX:2026-W48"), so a job run twice for the same period commits once. `sender` is "sys"."""
+
+    job: str
+    chat_id: str | None = None

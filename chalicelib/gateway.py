@@ -19,8 +19,8 @@ from chalicelib.channels.wecom_bot import bot_event
 from chalicelib.decisions import ReplyToMember
 from chalicelib.effects import executor as effects
 from chalicelib.events import Channel, Event, MemberLeft, MessagePosted
-from chalicelib.groups import GroupDirectory
-from chalicelib.rules import compiled, engine
+from chalicelib.groups import GroupDirectory, is_governed, policy_for
+from chalicelib.rules import engine
 from chalicelib.rules.context import Context
 from chalicelib.tenants import Tenant, TenantDirectory, TenantError
 from chalicelib.wecom.xml import XmlError, parse_xml
@@ -155,13 +155,15 @@ def _context(tenant: Tenant, event: Event, groups: GroupDirectory) -> Context | 
     if not isinstance(event, MessagePosted | MemberLeft):
         return None
     group = groups.get(tenant.id, chat_id) if chat_id else None
-    policy = (group.policy if group else None) or tenant.policy or compiled.shipped("default")
-    governed = group is None or (group.governed and (group.enrolled or tenant.govern != "listed"))
+    policy = policy_for(tenant, group)
     admins = tenant.admins + ((group.owner,) if group and group.owner and group.owner not in tenant.admins else ())
 
     def roles_of(member: str) -> frozenset[str]:
-        holds = (("owner", group is not None and member == group.owner), ("tenant_admin", member in tenant.admins))
-        return frozenset(role for role, held in holds if held)
+        if group is None:
+            return frozenset({"tenant_admin"}) if member in tenant.admins else frozenset()
+        return group.roles_of(member, tenant.admins) | (
+            frozenset({"leader"}) if member in policy.leader_userids else frozenset()
+        )
 
     window_days = int((policy.escalation or {}).get("window_days", 30))
     since = event.at - window_days * 86400
@@ -169,7 +171,7 @@ def _context(tenant: Tenant, event: Event, groups: GroupDirectory) -> Context | 
         policy=policy,
         admins=admins,
         timezone=tenant.timezone,
-        governed=governed,
+        governed=is_governed(tenant, group),
         member_roles=roles_of(event.sender),
         roles_of=roles_of,
         group_kind=group.kind if group else "unknown",

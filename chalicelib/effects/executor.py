@@ -27,6 +27,7 @@ from chalicelib.decisions import (
     RecordLedger,
     RecordOffence,
     RemindMember,
+    SendDigest,
     SettleLedger,
 )
 from chalicelib.events import Event
@@ -93,7 +94,8 @@ def plan(
             log = OffenceLog(keys.tenant_pk(event.tenant), keys.offence_sk(decision.member, decision.rule))
             result.updates.append((log, [OffenceLog.times.set((OffenceLog.times | []).append([decision.at]))]))
     if any(
-        isinstance(d, AlertAdmins | RemindMember | PostToGroup | RemoveMember | RestoreGroupName) for d in decisions
+        isinstance(d, AlertAdmins | RemindMember | PostToGroup | RemoveMember | RestoreGroupName | SendDigest)
+        for d in decisions
     ):
         # Imported here: most callbacks send nothing, and rendering pulls in the templates and time zones.
         from chalicelib.effects import outbox

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.decisions import AlertAdmins, Decision, PostToGroup, RemindMember
+from chalicelib.decisions import AlertAdmins, Decision, PostToGroup, RemindMember, SendDigest
 from chalicelib.events import Event
 from chalicelib.rules.decisions_membership import RemoveMember, RestoreGroupName
 from chalicelib.store import keys
@@ -105,6 +105,12 @@ def _recipients(decision: Decision) -> list[tuple[str, str, str, Any]]:
 
         to = decision.robot if decision.via == "robot" else decision.chat_id
         return [(decision.via, to, "text", render_post)]
+    if isinstance(decision, SendDigest):
+
+        def render_digest(ref: str, timezone: str) -> str:
+            return alerts.report(text=decision.text, ref=ref)
+
+        return [("app", to, "markdown", render_digest) for to in dict.fromkeys(decision.recipients)]
     return []
 
 

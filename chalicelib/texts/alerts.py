@@ -67,6 +67,10 @@ def group_post(*, text: str, clause: str | None, ref: str) -> str:
     return f"{text}{cited}\n（编号 {ref}）"
 
 
+def report(*, text: str, ref: str) -> str:
+    return f'{text}\n<font color="comment">编号 {ref}</font>'
+
+
 def connection_test_alert(*, tenant: str, ref: str) -> str:
     return (
         f"**群规助手连接测试**\n> 企业：{tenant}\n> 若您收到这条消息，说明 qungui 已能向本企业成员发送提醒。\n"
