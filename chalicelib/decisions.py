@@ -129,3 +129,11 @@ class SendDigest(Decision):
     recipients: tuple[str, ...]
     text: str
     group: str | None = None
+
+
+class MarkDigestSent(Decision):
+    """The weekly digest of `chat_id` for `period` (ISO week, e.g. "2026-W48") went into the outbox: the next run of
+    the job skips it even after the run's dedup marker has expired."""
+
+    chat_id: str
+    period: str

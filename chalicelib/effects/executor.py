@@ -22,6 +22,7 @@ from chalicelib.decisions import (
     AlertAdmins,
     Audit,
     Decision,
+    MarkDigestSent,
     PostToGroup,
     RecordActivity,
     RecordLedger,
@@ -33,7 +34,15 @@ from chalicelib.decisions import (
 from chalicelib.events import Event
 from chalicelib.rules.decisions_membership import RemoveMember, RestoreGroupName
 from chalicelib.store import keys
-from chalicelib.store.models import AuditRecord, DedupRecord, Item, LedgerEntry, MemberActivity, OffenceLog
+from chalicelib.store.models import (
+    AuditRecord,
+    DedupRecord,
+    GroupRecord,
+    Item,
+    LedgerEntry,
+    MemberActivity,
+    OffenceLog,
+)
 
 DEDUP_TTL_SECONDS = 3 * 24 * 3600  # WeCom retries within seconds; three days also covers a replayed archive batch
 
@@ -93,6 +102,9 @@ def plan(
         elif isinstance(decision, RecordOffence):
             log = OffenceLog(keys.tenant_pk(event.tenant), keys.offence_sk(decision.member, decision.rule))
             result.updates.append((log, [OffenceLog.times.set((OffenceLog.times | []).append([decision.at]))]))
+        elif isinstance(decision, MarkDigestSent):
+            group = GroupRecord(keys.tenant_pk(event.tenant), keys.group_sk(decision.chat_id))
+            result.updates.append((group, [GroupRecord.digest_sent_for.set(decision.period)]))
     if any(
         isinstance(d, AlertAdmins | RemindMember | PostToGroup | RemoveMember | RestoreGroupName | SendDigest)
         for d in decisions
