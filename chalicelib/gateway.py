@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from chalicelib import ledger
+from chalicelib import rule_context
 from chalicelib.channels import envelopes, replies
 from chalicelib.channels.envelopes import Opened, Rejected, SignatureMismatch
 from chalicelib.channels.mp import mp_event
@@ -18,8 +18,8 @@ from chalicelib.channels.wecom_app import app_event
 from chalicelib.channels.wecom_bot import bot_event
 from chalicelib.decisions import ReplyToMember
 from chalicelib.effects import executor as effects
-from chalicelib.events import Channel, Event, MemberLeft, MessagePosted
-from chalicelib.groups import GroupDirectory, is_governed, policy_for
+from chalicelib.events import Channel, Event, MessagePosted
+from chalicelib.groups import GroupDirectory
 from chalicelib.rules import engine
 from chalicelib.rules.context import Context
 from chalicelib.tenants import Tenant, TenantDirectory, TenantError
@@ -149,52 +149,11 @@ def _passive_reply(
 
 
 def _context(tenant: Tenant, event: Event, groups: GroupDirectory) -> Context | None:
-    """What the rules may know about a message: the group's kind and policy (its override merged onto the tenant's
-    default, else the tenant's, else the shipped default), who the admins are, and ledger lookups made on demand."""
+    """Messages and group events get a Context (chalicelib.rule_context); other events need none."""
     chat_id = getattr(event, "chat_id", None)
-    if not isinstance(event, MessagePosted | MemberLeft):
+    if not isinstance(event, MessagePosted) and chat_id is None:
         return None
-    group = groups.get(tenant.id, chat_id) if chat_id else None
-    policy = policy_for(tenant, group)
-    admins = tenant.admins + ((group.owner,) if group and group.owner and group.owner not in tenant.admins else ())
-
-    def roles_of(member: str) -> frozenset[str]:
-        if group is None:
-            return frozenset({"tenant_admin"}) if member in tenant.admins else frozenset()
-        return group.roles_of(member, tenant.admins) | (
-            frozenset({"leader"}) if member in policy.leader_userids else frozenset()
-        )
-
-    window_days = int((policy.escalation or {}).get("window_days", 30))
-    since = event.at - window_days * 86400
-    return Context(
-        policy=policy,
-        admins=admins,
-        timezone=tenant.timezone,
-        governed=is_governed(tenant, group),
-        member_roles=roles_of(event.sender),
-        roles_of=roles_of,
-        group_kind=group.kind if group else "unknown",
-        group_name=group.name if group else "",
-        prior_offences=_store_read(lambda member, rule: ledger.prior_offences(tenant.id, member, rule, since)),
-        member_ledger=_store_read(lambda member: ledger.of_member(tenant.id, member)),
-        ledger_since=_store_read(lambda start: list(ledger.entries(tenant.id, start))),
-        ledger_entry=_store_read(lambda entry_id: ledger.by_id(tenant.id, entry_id)),
-    )
-
-
-def _store_read(read: Callable[..., Any]) -> Callable[..., Any]:
-    """A ledger read for a rule: a DynamoDB failure becomes a 503 (WeCom retries), never a 500."""
-
-    def guarded(*args: Any) -> Any:
-        from pynamodb.exceptions import PynamoDBException
-
-        try:
-            return read(*args)
-        except PynamoDBException as exc:
-            raise effects.StoreUnavailable("ledger unavailable") from exc
-
-    return guarded
+    return rule_context.build(tenant, event, groups.get(tenant.id, chat_id) if chat_id else None)
 
 
 def _plaintext_key(plaintext: bytes) -> str:

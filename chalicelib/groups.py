@@ -54,7 +54,7 @@ def view_of(record: GroupRecord) -> GroupView:
         name=record.name or "",
         owner=record.owner,
         governed=bool(record.governed),
-        enrolled=record.enrolled is not False,
+        enrolled=record.enrolled_at is not None,
         policy=compiled.loads(record.policy_compiled) if record.policy_compiled else None,
         admins=tuple(str(userid) for userid in record.admins or ()),
         leaders=tuple(str(userid) for userid in record.leaders or ()),

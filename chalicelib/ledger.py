@@ -42,3 +42,16 @@ def of_member(tenant: str, member: str) -> list[LedgerEntry]:
 def by_id(tenant: str, entry_id: str) -> LedgerEntry | None:
     found = list(LedgerEntry.due.query(keys.ledger_id_gsi_pk(tenant), LedgerEntry.gsi1sk == entry_id, limit=1))
     return found[0] if found else None
+
+
+def voice_count(tenant: str, chat_id: str, member: str, week_start: int) -> int:
+    """Voice messages `member` sent in `chat_id` in the week from `week_start` (one GetItem on the counter)."""
+    from pynamodb.exceptions import DoesNotExist
+
+    from chalicelib.store.models import VoiceCounter
+
+    try:
+        counter = VoiceCounter.get(keys.tenant_pk(tenant), keys.voice_sk(chat_id, member, week_start))
+    except DoesNotExist:
+        return 0
+    return len(counter.msg_ids or ())

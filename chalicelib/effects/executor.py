@@ -31,8 +31,22 @@ from chalicelib.decisions import (
     SendDigest,
     SettleLedger,
 )
+from chalicelib.effects import state
 from chalicelib.events import Event
-from chalicelib.rules.decisions_membership import RemoveMember, RestoreGroupName
+from chalicelib.rules.decisions_membership import (
+    AcceptGroupName,
+    NameChecked,
+    RecordRequiredMissing,
+    RecordVoice,
+    RemoveMember,
+    RequestReconcile,
+    RestoreGroupName,
+    RosterJoin,
+    RosterLeave,
+    UpdateDirectoryDepartment,
+    UpdateDirectoryUser,
+    UpdateGroup,
+)
 from chalicelib.store import keys
 from chalicelib.store.models import (
     AuditRecord,
@@ -44,6 +58,18 @@ from chalicelib.store.models import (
     OffenceLog,
 )
 
+MEMBERSHIP_STATE = (
+    RosterJoin,
+    RosterLeave,
+    NameChecked,
+    UpdateGroup,
+    RequestReconcile,
+    AcceptGroupName,
+    RecordRequiredMissing,
+    RecordVoice,
+    UpdateDirectoryUser,
+    UpdateDirectoryDepartment,
+)
 DEDUP_TTL_SECONDS = 3 * 24 * 3600  # WeCom retries within seconds; three days also covers a replayed archive batch
 
 
@@ -102,6 +128,8 @@ def plan(
         elif isinstance(decision, RecordOffence):
             log = OffenceLog(keys.tenant_pk(event.tenant), keys.offence_sk(decision.member, decision.rule))
             result.updates.append((log, [OffenceLog.times.set((OffenceLog.times | []).append([decision.at]))]))
+        elif isinstance(decision, MEMBERSHIP_STATE):
+            result.updates += state.updates_for(event.tenant, decision)
         elif isinstance(decision, MarkDigestSent):
             group = GroupRecord(keys.tenant_pk(event.tenant), keys.group_sk(decision.chat_id))
             result.updates.append((group, [GroupRecord.digest_sent_for.set(decision.period)]))

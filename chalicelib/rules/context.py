@@ -22,7 +22,10 @@ def _none(*_args: object) -> list[LedgerEntry]:
 
 class Context(Record):
     policy: CompiledPolicy
-    admins: tuple[str, ...]  # the tenant's admins: who may use admin commands and who receives admin alerts
+    # Who may use admin commands: the tenant's admins, the group's owner and its group admins.
+    admins: tuple[str, ...]
+    # Who receives admin alerts (the policy's `alerts`: owner, group admins, tenant admins by default); empty: admins.
+    alert_to: tuple[str, ...] = ()
     timezone: str = "Asia/Shanghai"
     member_roles: frozenset[str] = frozenset()  # the sender's roles
     # Anyone's roles in this group (owner, admin, leader, tenant_admin), e.g. of a member who just left.
@@ -30,6 +33,7 @@ class Context(Record):
     governed: bool = True  # False: a group the tenant does not govern (`govern: listed` and not enrolled)
     group_kind: str = "unknown"
     group_name: str = ""
+    member_version: str = ""  # customer groups: member_version as last reconciled
     # How many times `member` offended against `rule` within the escalation window, before this event.
     prior_offences: Callable[[str, str], int] = lambda member, rule: 0
     # The ledger entries about `member` (oldest first), and the whole ledger since an epoch (oldest first).
@@ -50,6 +54,10 @@ class Context(Record):
 
     def facts_of(self, member: str) -> MemberFacts | None:
         return self.snapshot.member(member) if self.snapshot else None
+
+    @property
+    def alert_recipients(self) -> tuple[str, ...]:
+        return self.alert_to or self.admins
 
     def is_admin(self, member: str) -> bool:
         return member in self.admins

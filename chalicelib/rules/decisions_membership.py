@@ -55,8 +55,10 @@ class RequestReconcile(Decision):
 
     chat_id: str
     at: int
-    group_kind: str = "customer"  # the kind the event proves (change_external_chat comes only from customer groups)
+    # The kind the event proves, when the record does not know it yet (change_external_chat: customer groups only).
+    group_kind: str | None = None
     member_version: str = ""  # CurMemVer, when the event carried one
+    lost_events: bool = False  # LastMemVer differs from the version stored: an event in between never arrived
 
 
 class RosterJoin(Decision):

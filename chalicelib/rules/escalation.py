@@ -157,7 +157,7 @@ def _escalate(
     if types & {"alert_admins", "remove_member"}:
         decisions.append(
             AlertAdmins(
-                recipients=context.admins,
+                recipients=context.alert_recipients,
                 what=texts.escalation_admin(
                     member=member,
                     warnings=warnings,

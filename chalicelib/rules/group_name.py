@@ -70,7 +70,7 @@ def _check(
         # policy and the group now disagree, which only the admins can settle.
         return [
             AlertAdmins(
-                recipients=context.admins,
+                recipients=context.alert_recipients,
                 what=texts.rename_by_renamer_admin(actor=actor, current=current, locked=locked),
                 clause=rule.clause,
                 group=event.chat_id,
@@ -113,7 +113,7 @@ def _check(
         # Nobody to remind or charge: the admins are the only ones who can find out who it was.
         decisions.append(
             AlertAdmins(
-                recipients=context.admins,
+                recipients=context.alert_recipients,
                 what=what,
                 clause=rule.clause,
                 group=event.chat_id,

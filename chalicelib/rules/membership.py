@@ -102,7 +102,7 @@ def _unknown_departures(event: MemberLeft, rule: CompiledRule, members: Sequence
     # One alert for all of them: a reconciliation often finds several departures at once, and the outbox keys admin
     # alerts by (event, clause, recipient, ref), so one alert per member would collapse into one message anyway.
     return AlertAdmins(
-        recipients=context.admins,
+        recipients=context.alert_recipients,
         what=texts.quit_unknown_admin(members=members),
         clause=rule.clause,
         group=event.chat_id,
@@ -224,7 +224,7 @@ def enforce(
     ):
         decisions.append(
             AlertAdmins(
-                recipients=context.admins,
+                recipients=context.alert_recipients,
                 what=tell_admins,
                 clause=rule.clause,
                 group=offence.group,

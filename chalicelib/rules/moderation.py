@@ -90,7 +90,7 @@ def _enforce(event: MessagePosted, rule: CompiledRule, hits: list[Hit], context:
     ):
         decisions.append(
             AlertAdmins(
-                recipients=context.admins,
+                recipients=context.alert_recipients,
                 what=f"{event.sender} 发布的内容涉及“{labels}”（第{offence}次）",
                 clause=rule.clause,
                 group=event.chat_id,

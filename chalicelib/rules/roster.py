@@ -11,8 +11,25 @@ is repaired, and a member who leaves and comes back stays one member (the roster
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
+from chalicelib.decisions import Decision
+from chalicelib.events import (
+    Channel,
+    Event,
+    GroupCreated,
+    GroupDismissed,
+    GroupNoticeChanged,
+    GroupOwnerChanged,
+    GroupRenamed,
+    MemberJoined,
+    MemberLeft,
+)
 from chalicelib.record import Record
+from chalicelib.rules.decisions_membership import RequestReconcile, RosterJoin, RosterLeave
+
+if TYPE_CHECKING:
+    from chalicelib.rules.context import Context
 
 # Groups whose API shows each member's in-group nickname (群昵称): customer groups (groupchat/get group_nickname).
 NICKNAMES_VISIBLE = frozenset({"customer"})
@@ -85,3 +102,59 @@ def diff(snapshot: GroupSnapshot, stored: Mapping[str, MemberState]) -> RosterDi
 
 def _present(state: MemberState | None) -> bool:
     return state is not None and bool(state.present)
+
+
+# ------------------------------------------------------------------------------------------ roster bookkeeping rules
+
+CHAT_EVENTS = (
+    MemberJoined,
+    MemberLeft,
+    GroupRenamed,
+    GroupOwnerChanged,
+    GroupCreated,
+    GroupDismissed,
+    GroupNoticeChanged,
+)
+
+
+def decide(event: Event, context: Context | None) -> list[Decision]:
+    """Keep the roster and the group record in step with membership events.
+
+    A callback (customer groups' change_external_chat) only hints: WeCom processes the change asynchronously and says
+    neither who invited a newcomer nor their nickname nor a new name, and events can be lost. So every such callback
+    asks for a reconciliation (noting a version gap: LastMemVer is not the member_version stored at the last
+    reconciliation, i.e. an event in between never arrived), and only a departure is applied at once (the quit rule
+    judged it from the event's QuitScene). Joins and departures the reconciliation finds come back as events of
+    channel JOB and are applied here."""
+    if not isinstance(event, CHAT_EVENTS):
+        return []
+    decisions: list[Decision] = []
+    if event.channel is not Channel.JOB:
+        unknown = context is None or context.group_kind == "unknown"
+        before = getattr(event, "member_version_before", "")
+        stored = context.member_version if context else ""
+        decisions.append(
+            RequestReconcile(
+                chat_id=event.chat_id,
+                at=event.at,
+                group_kind="customer" if unknown else None,
+                member_version=getattr(event, "member_version_after", ""),
+                lost_events=bool(before and stored and before != stored),
+            )
+        )
+    if isinstance(event, MemberLeft):
+        decisions += [RosterLeave(chat_id=event.chat_id, member=m, at=event.at) for m in dict.fromkeys(event.members)]
+    elif isinstance(event, MemberJoined) and event.channel is Channel.JOB:
+        for member in dict.fromkeys(event.members):
+            facts = context.facts_of(member) if context else None
+            decisions.append(
+                RosterJoin(
+                    chat_id=event.chat_id,
+                    member=member,
+                    at=facts.joined_at if facts and facts.joined_at else event.at,
+                    external=bool(facts and facts.external),
+                    invitor=facts.invitor if facts else None,
+                    nickname=facts.nickname if facts else "",
+                )
+            )
+    return decisions

@@ -189,10 +189,10 @@ class GroupRecord(Item):
     owner = UnicodeAttribute(null=True)
     policy = UnicodeAttribute(null=True)  # the policy document applied to this group (YAML text), if any
     policy_compiled = UnicodeAttribute(null=True)  # tenant default + this override, compiled
-    enrolled_at = NumberAttribute()
-    # None (records from `group add` before this field) or True: enrolled by an admin. False: qungui created the
-    # record itself (a change_external_chat for a group nobody enrolled), which `govern: listed` does not govern.
-    enrolled = BooleanAttribute(null=True)
+    # Set by `qungui group add`. None: qungui created the record itself (a change_external_chat for a group nobody
+    # enrolled), which a `govern: listed` tenant does not govern.
+    enrolled_at = NumberAttribute(null=True)
+    first_seen_at = NumberAttribute(null=True)
     admins = ListAttribute(of=UnicodeAttribute, default=list)  # group admins (customer groups: admin_list)
     leaders = ListAttribute(of=UnicodeAttribute, default=list)  # members who are leaders (policy or directory)
     locked_name = UnicodeAttribute(null=True)  # the name renames are compared with (group_name rule)
