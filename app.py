@@ -5,10 +5,11 @@ Handler names are permanent: renaming one leaves the old Lambda (and its schedul
 
 from __future__ import annotations
 
+import json
 import os
 import time
 
-from chalice.app import Chalice, CloudWatchEvent, ConvertToMiddleware, Cron, DynamoDBEvent, Rate, Response
+from chalice.app import Chalice, CloudWatchEvent, ConvertToMiddleware, Cron, DynamoDBEvent, Rate, Response, SQSEvent
 
 from chalicelib import jobs, runtime, verify_files
 from chalicelib.events import Channel
@@ -75,6 +76,21 @@ def deliver(event: CloudWatchEvent) -> None:
 def retention(event: CloudWatchEvent) -> None:
     """Daily at 03:30 China time: drop ledger excerpts older than each tenant's retention."""
     jobs.expire_evidence(time.time())
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES), name="reconcile")
+def reconcile(event: CloudWatchEvent) -> None:
+    """Groups due for reconciliation (an event asked, or their poll interval passed), one queue message each."""
+    jobs.reconcile_due(time.time())
+
+
+# The sweep queue's ARN exists only once infra/ is deployed; without it the schedule reconciles inline.
+if os.environ.get("QUNGUI_SWEEP_QUEUE_ARN"):
+
+    @app.on_sqs_message(queue_arn=os.environ["QUNGUI_SWEEP_QUEUE_ARN"], batch_size=1, name="reconcile_group")
+    def reconcile_group(event: SQSEvent) -> None:
+        for record in event:
+            jobs.reconcile_group(json.loads(record.body))
 
 
 # The table stream starts delivery the moment an outbox item is committed with its event. Its ARN exists only once

@@ -12,10 +12,12 @@ from chalicelib.tenants import SecretSource, TenantDirectory
 
 if TYPE_CHECKING:
     from chalicelib.jobs.deliver import Deliverer
+    from chalicelib.jobs.reconcile import Reconciler
 
 _tenants: TenantDirectory | None = None
 _gateway: Gateway | None = None
 _deliverer: Deliverer | None = None
+_reconciler: Reconciler | None = None
 
 
 def tenants() -> TenantDirectory:
@@ -46,7 +48,26 @@ def deliverer() -> Deliverer:
     return _deliverer
 
 
-def install(gateway: Gateway | None = None, deliverer: Deliverer | None = None) -> None:
+def reconciler() -> Reconciler:
+    global _reconciler
+    if _reconciler is None:
+        from chalicelib.directory import Directory
+        from chalicelib.effects.senders import PlatformSender
+        from chalicelib.jobs.reconcile import Reconciler, queue_sender
+
+        platform = PlatformSender()
+        _reconciler = Reconciler(
+            tenants(),
+            client_for=platform.wecom_client,
+            facts=lambda tenant: Directory(platform.wecom_client(tenant)),
+            send=queue_sender(),
+        )
+    return _reconciler
+
+
+def install(
+    gateway: Gateway | None = None, deliverer: Deliverer | None = None, reconciler: Reconciler | None = None
+) -> None:
     """Use these for the following invocations (None: build the default again on next use)."""
-    global _tenants, _gateway, _deliverer
-    _tenants, _gateway, _deliverer = None, gateway, deliverer
+    global _tenants, _gateway, _deliverer, _reconciler
+    _tenants, _gateway, _deliverer, _reconciler = None, gateway, deliverer, reconciler

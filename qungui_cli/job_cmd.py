@@ -10,7 +10,7 @@ from typing import Any
 
 from qungui_cli.errors import CliError
 
-KNOWN = ("deliver", "ack-check", "inactivity-sweep", "pull", "retention")
+KNOWN = ("deliver", "reconcile", "digest", "ack-check", "inactivity-sweep", "pull", "retention")
 
 
 def register(subparsers: Any) -> None:

@@ -270,3 +270,39 @@ def _reply_of(marker: DedupRecord) -> Reply | None:
     if marker.reply_body is None:
         return None
     return Reply(marker.reply_body, marker.reply_content_type or "text/plain")
+
+
+TRANSACTION_LIMIT = 100  # DynamoDB TransactWriteItems: at most 100 items, each at most once
+
+
+def parts(
+    event: Event, decisions: Sequence[Decision], limit: int = TRANSACTION_LIMIT - 10
+) -> list[tuple[Event, list[Decision]]]:
+    """Split an event whose decisions would not fit one transaction (a reconciliation that seeds or checks a group of
+    hundreds) into parts, each its own event (`event_id#k`) committed exactly once with its own marker. Decisions go
+    into parts in order; a part never touches one item twice and stays under `limit` writes."""
+    groups: list[list[Decision]] = [[]]
+    seen: set[tuple[str, str]] = set()
+    size = 1  # the marker
+    for decision in decisions:
+        writes = _writes(plan(event, [decision], None, 0))
+        keys_of = {(item.pk, item.sk) for item in writes}
+        if groups[-1] and (size + len(writes) > limit or keys_of & seen):
+            groups.append([])
+            seen, size = set(), 1
+        groups[-1].append(decision)
+        seen |= keys_of
+        size += len(writes)
+    if len(groups) == 1:
+        return [(event, groups[0])]
+    return [(_renamed(event, f"{event.event_id}#{index}"), group) for index, group in enumerate(groups)]
+
+
+def _writes(work: Plan) -> list[Item]:
+    return [*work.puts, *(item for item, _ in work.updates), *(item for item, _, _ in work.conditional_updates)]
+
+
+def _renamed(event: Event, event_id: str) -> Event:
+    values = {name: getattr(event, name) for name in event._fields}
+    values["event_id"] = event_id
+    return type(event)(**values)

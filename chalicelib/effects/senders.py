@@ -37,12 +37,12 @@ class PlatformSender:
         message = _message(item)
         if item.channel == "app":
             # The duplicate check drops a re-send of this same item after a crash: its content carries the item id.
-            result = self._wecom_client(tenant).send_message(item.to, message, enable_duplicate_check=True)
+            result = self.wecom_client(tenant).send_message(item.to, message, enable_duplicate_check=True)
             if result.invaliduser and item.to in result.invaliduser:
                 raise PermanentError(60111, f"not a valid recipient: {item.to}", "wecom:message/send")
             return result.msgid or None
         if item.channel == "appchat":
-            return self._wecom_client(tenant).appchat_send(item.to, message).msgid or None
+            return self.wecom_client(tenant).appchat_send(item.to, message).msgid or None
         if item.channel == "robot":
             key = tenant.robots.get(item.to)
             if not key:
@@ -56,7 +56,7 @@ class PlatformSender:
     def _appchat_action(self, tenant: Tenant, item: OutboxItem) -> None:
         data = json.loads(item.payload)
         action = json.loads(data["action"]["content"])
-        client = self._wecom_client(tenant)
+        client = self.wecom_client(tenant)
         if action["action"] == "remove":
             client.appchat_update(item.to, del_user_list=[action["member"]])
         else:
@@ -76,7 +76,7 @@ class PlatformSender:
         msgid = client.send_template(item.to, tenant.mp_template_id, data, client_msg_id=item_id)
         return str(msgid) if msgid is not None else None
 
-    def _wecom_client(self, tenant: Tenant) -> WeComClient:
+    def wecom_client(self, tenant: Tenant) -> WeComClient:
         key = (tenant.id, tenant.generation)
         client = self._wecom.get(key)
         if client is None:

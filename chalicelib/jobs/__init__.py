@@ -34,4 +34,21 @@ def expire_evidence(now: float) -> dict[str, Any]:
     return run(now)
 
 
-JOBS: dict[str, Callable[[float], dict[str, Any]]] = {"deliver": deliver_due, "retention": expire_evidence}
+def reconcile_due(now: float) -> dict[str, Any]:
+    """Pick the groups due for reconciliation (requested by an event, or their poll interval passed) and fan them out
+    (or reconcile them here when no queue is configured)."""
+    return runtime.reconciler().run(now)
+
+
+def reconcile_group(message: dict[str, Any]) -> dict[str, Any]:
+    """One group's reconciliation, from the sweep queue: {"tenant", "chat_id", "tick"}."""
+    outcome = runtime.reconciler().reconcile(str(message["tenant"]), str(message["chat_id"]), int(message["tick"]))
+    return {"chat_id": outcome.chat_id, "status": outcome.status, "joined": len(outcome.joined),
+            "left": len(outcome.left), "seeded": outcome.seeded}  # fmt: skip
+
+
+JOBS: dict[str, Callable[[float], dict[str, Any]]] = {
+    "deliver": deliver_due,
+    "retention": expire_evidence,
+    "reconcile": reconcile_due,
+}

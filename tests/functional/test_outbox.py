@@ -86,7 +86,7 @@ def test_retryable_failures_back_off_until_delivered_once(tenant, fake, delivere
     if fault.delay:
         from chalicelib.wecom.http import JsonHttp, Timeouts
 
-        deliverer._sender._wecom_client(directory.get("acme")).http = JsonHttp(Timeouts(connect=1.0, read=0.3))
+        deliverer._sender.wecom_client(directory.get("acme")).http = JsonHttp(Timeouts(connect=1.0, read=0.3))
     commit(RemindMember(member="zhangsan", what="测试", clause="2.3.3"))
     fake.inject(SEND, fault, fault)
     first = deliverer.run(NOW)
