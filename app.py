@@ -84,6 +84,12 @@ def reconcile(event: CloudWatchEvent) -> None:
     jobs.reconcile_due(time.time())
 
 
+@app.schedule(Rate(1, unit=Rate.HOURS), name="digest")
+def digest(event: CloudWatchEvent) -> None:
+    """Weekly digests whose slot has come (each group's policy picks the weekday and hour, in the tenant's zone)."""
+    jobs.send_digests(time.time())
+
+
 # The sweep queue's ARN exists only once infra/ is deployed; without it the schedule reconciles inline.
 if os.environ.get("QUNGUI_SWEEP_QUEUE_ARN"):
 

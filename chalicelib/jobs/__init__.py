@@ -47,8 +47,16 @@ def reconcile_group(message: dict[str, Any]) -> dict[str, Any]:
             "left": len(outcome.left), "seeded": outcome.seeded}  # fmt: skip
 
 
+def send_digests(now: float) -> dict[str, Any]:
+    """Every group's weekly digest whose slot (policy digest weekday + time, tenant time zone) has come."""
+    from chalicelib.jobs.digest import send_digests as run
+
+    return run(now)
+
+
 JOBS: dict[str, Callable[[float], dict[str, Any]]] = {
     "deliver": deliver_due,
     "retention": expire_evidence,
     "reconcile": reconcile_due,
+    "digest": send_digests,
 }
