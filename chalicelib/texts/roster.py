@@ -127,9 +127,9 @@ def ineligible_member(*, group_name: str, requirement: str, done: Sequence[str])
 
 
 def ineligible_admin(*, member: str, requirement: str, invitor: str | None, external: bool) -> str:
-    kind = "（外部联系人）" if external else ""
+    kind = "外部联系人 " if external else ""
     by = f"，邀请人：{invitor}" if invitor else "，平台没有告知邀请人"
-    return f"{member}{kind} 加入了群聊，但不符合入群资格（{requirement}）{by}"
+    return f"{kind}{member} 加入了群聊，但不符合入群资格（{requirement}）{by}"
 
 
 def ineligible_relay(*, invitee: str, group_name: str, requirement: str) -> str:
@@ -137,6 +137,10 @@ def ineligible_relay(*, invitee: str, group_name: str, requirement: str) -> str:
         f"您邀请的外部联系人 {invitee} 加入了{_named(group_name)}，但不符合本群的入群资格（{requirement}）。"
         "群主和管理员已知悉；如对方确应入群，请与群管理员说明。"
     )
+
+
+INELIGIBLE_NOT_REACHABLE = "对方是外部联系人，群规助手无法私信，且平台没有告知本企业的邀请人"
+INELIGIBLE_RELAYED = "对方是外部联系人，已告知邀请人"
 
 
 # ---- 欢迎和群规 (篇三 10) ----
@@ -172,14 +176,16 @@ def welcome(*, group_name: str, greeting: str, rejoin: bool, summary: str, ask_t
     return "\n".join(parts)
 
 
-def brief_inviter(*, newcomer: str, group_name: str, rejoin: bool, external: bool, summary: str) -> str:
+def brief_inviter(*, newcomer: str, group_name: str, rejoin: bool, external: bool, welcomed: bool, summary: str) -> str:
+    """篇三 10 to the inviter: `welcomed` the app sent the newcomer the rules itself; `summary` the rules to pass on
+    (external newcomers, whom the app cannot message)."""
     joined = "重新加入了" if rejoin else "加入了"
     lines = [f"您邀请的 {newcomer} {joined}{_named(group_name)}。拉人进群，首先要告知群规，请把本群群规告诉对方。"]
     if external:
-        lines.append("对方是外部联系人，群规助手无法私信对方，请您转告以下群规：")
-    if summary and external:
+        lines.append("对方是外部联系人，群规助手无法私信对方" + ("，请您转告以下群规：" if summary else "。"))
+    if summary:
         lines.append(summary)
-    elif summary:
+    elif welcomed:
         lines.append("群规助手也已私信对方本群群规。")
     return "\n".join(lines)
 
