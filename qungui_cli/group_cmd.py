@@ -23,7 +23,7 @@ def register(subparsers: Any) -> None:
     add.add_argument("chat_id")
     add.add_argument("--tenant", required=True)
     add.add_argument("--kind", choices=KINDS, help="customer group, app-created group, internal group")
-    add.add_argument("--name")
+    add.add_argument("--name", help="the group's name; the group_name rule holds the group to it")
     add.add_argument("--owner", help="the owner's UserID")
     add.add_argument("--policy", help="a policy YAML file for this group (validated before it is stored)")
     add.add_argument("--ungoverned", action="store_true", help="known, but no rule runs there")
@@ -52,7 +52,9 @@ def add_group(args: argparse.Namespace) -> int:
     if args.kind:
         record.kind = args.kind
     if args.name is not None:
+        # The name an admin enrols a group with is the one the group_name rule holds it to (篇三 1).
         record.name = args.name
+        record.locked_name = args.name
     if args.owner is not None:
         record.owner = args.owner
     record.governed = not args.ungoverned
