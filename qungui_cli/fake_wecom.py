@@ -7,7 +7,8 @@ QUNGUI_WECOM_API_BASE and QUNGUI_MP_API_BASE at `base_url`.
 What it does, as the platforms do:
 - issues tokens (WeCom: the same token until it expires; Official Account: a new one per call, the previous one
   retired after 5 minutes) and rejects missing (41001), unknown (40014), expired (42001) and retired (40001) ones;
-- answers the get APIs from registries that tests fill (users, app-created groups, customer groups, archive rooms);
+- answers the get APIs from registries that tests fill (users, departments, tags, external contacts, app-created
+  groups, customer groups, archive rooms);
 - applies the documented limits on the fake clock: per member 30 app messages a minute (excess silently dropped,
   listed in `dropped`), 200 group messages a minute per member, 20 robot messages a minute (45009), the
   Official Account's 48 h customer-service window (45015) and its 5-message quota (45047);
@@ -272,6 +273,9 @@ class FakeWeCom:
         self.apps: dict[str, str] = {}  # corp_id -> secret
         self.mp_apps: dict[str, str] = {}  # app_id -> secret
         self.users: dict[str, Json] = {}
+        self.departments: dict[int, Json] = {}
+        self.tags: dict[int, Json] = {}  # tagid -> {"tagid", "tagname", "userids"}
+        self.external_contacts: dict[str, Json] = {}  # external_userid -> externalcontact/get answer
         self.appchats: dict[str, Json] = {}
         self.customer_groups: dict[str, Json] = {}
         self.archive_rooms: dict[str, Json] = {}
@@ -302,6 +306,10 @@ class FakeWeCom:
             "/cgi-bin/externalcontact/groupchat/get": ("POST", "wecom", self._groupchat_get),
             "/cgi-bin/msgaudit/groupchat/get": ("POST", "wecom", self._msgaudit_groupchat_get),
             "/cgi-bin/user/get": ("GET", "wecom", self._user_get),
+            "/cgi-bin/department/get": ("GET", "wecom", self._department_get),
+            "/cgi-bin/tag/list": ("GET", "wecom", self._tag_list),
+            "/cgi-bin/tag/get": ("GET", "wecom", self._tag_get),
+            "/cgi-bin/externalcontact/get": ("GET", "wecom", self._external_contact_get),
             "/cgi-bin/webhook/send": ("POST", None, self._webhook_send),
             "/cgi-bin/message/custom/send": ("POST", "mp", self._custom_send),
             "/cgi-bin/message/template/send": ("POST", "mp", self._template_send),
@@ -360,6 +368,47 @@ class FakeWeCom:
         user.update(fields)
         with self._lock:
             self.users[userid] = user
+
+    def add_department(self, department_id: int, name: str, parent_id: int = 1) -> None:
+        """A department; the root is `add_department(1, "公司", 0)`."""
+        with self._lock:
+            self.departments[int(department_id)] = {
+                "id": int(department_id),
+                "name": name,
+                "name_en": "",
+                "department_leader": [],
+                "parentid": int(parent_id),
+                "order": 0,
+            }
+
+    def add_tag(self, tagid: int, name: str, userids: Iterable[str] = ()) -> None:
+        with self._lock:
+            self.tags[int(tagid)] = {"tagid": int(tagid), "tagname": name, "userids": list(userids)}
+
+    def add_external_contact(
+        self,
+        external_userid: str,
+        name: str,
+        corp_name: str = "",
+        tags: Iterable[str | Mapping[str, Any]] = (),
+        follow_user: str = "",
+    ) -> None:
+        """A customer followed by member `follow_user`. `tags`: names of corp tags (type 1, group "客户标签"), or
+        dicts with any of group_name, tag_name, tag_id, type (e.g. a member's own tag, type 2)."""
+        serial = itertools.count(1)
+        tag_list = [
+            {"group_name": "客户标签", "tag_name": t, "tag_id": f"et{external_userid}{next(serial)}", "type": 1}
+            if isinstance(t, str)
+            else {"group_name": "客户标签", "tag_id": f"et{external_userid}{next(serial)}", "type": 1, **t}
+            for t in tags
+        ]
+        contact: Json = {"external_userid": external_userid, "name": name, "type": 2 if corp_name else 1, "gender": 0}
+        if corp_name:
+            contact["corp_name"] = corp_name
+            contact["corp_full_name"] = corp_name
+        follow = {"userid": follow_user, "remark": "", "description": "", "createtime": 0, "tags": tag_list}
+        with self._lock:
+            self.external_contacts[external_userid] = {"external_contact": contact, "follow_user": [follow]}
 
     def add_appchat(self, chatid: str, name: str, owner: str, userlist: Sequence[str]) -> None:
         with self._lock:
@@ -701,6 +750,35 @@ class FakeWeCom:
         if user is None:
             raise _Reject(60111, "userid not found")
         return dict(user)
+
+    def _department_get(self, _: _Token | None, query: dict[str, str], __: Any) -> Json:
+        # 60123 无效的部门id (global error table, path/90313; read in an SDK's copy of it, not on the page itself).
+        department = self.departments.get(int(query.get("id") or 0))
+        if department is None:
+            raise _Reject(60123, "invalid party id")
+        return {"department": dict(department)}
+
+    def _tag_list(self, _: _Token | None, __: dict[str, str], ___: Any) -> Json:
+        return {"taglist": [{"tagid": t["tagid"], "tagname": t["tagname"]} for t in self.tags.values()]}
+
+    def _tag_get(self, _: _Token | None, query: dict[str, str], __: Any) -> Json:
+        # 40068 不合法的标签ID (global error table; not re-verified on the page).
+        tag = self.tags.get(int(query.get("tagid") or 0))
+        if tag is None:
+            raise _Reject(40068, "invalid tagid")
+        userlist = [{"userid": u, "name": str(self.users.get(u, {}).get("name", u))} for u in tag["userids"]]
+        return {"tagname": tag["tagname"], "userlist": userlist, "partylist": []}
+
+    def _external_contact_get(self, _: _Token | None, query: dict[str, str], __: Any) -> Json:
+        # 40096 不合法的外部联系人userid: what WeCom answers for a customer no member of the corp has added (community
+        # answers; the page itself lists no codes). 84061 (不存在外部联系人的关系) is the other answer seen in practice.
+        external_userid = query.get("external_userid", "")
+        if not external_userid:
+            raise _Reject(41035, "missing external userid")
+        contact = self.external_contacts.get(external_userid)
+        if contact is None:
+            raise _Reject(40096, "invalid external userid")
+        return json.loads(json.dumps(contact))
 
     def _webhook_send(self, _: _Token | None, query: dict[str, str], body: Json) -> Json:
         key = query.get("key", "")

@@ -268,6 +268,74 @@ class User:
         )
 
 
+# Directory reads (department/get, tag/list, tag/get, externalcontact/get). Checked against the WeCom docs'
+# third-party/代开发 copies of the pages, which document the same API as the self-built ones:
+# - department/get: path/95407 获取单个部门详情 (GET ?id=; `department: {id, name, name_en, department_leader,
+#   parentid, order}`; a self-built app sees only departments within its visibility scope);
+# - tag/list: path/90352 获取标签列表 (GET; `taglist: [{tagid, tagname}]`; self-built apps see every tag);
+# - tag/get: path/90349 获取标签成员 (GET ?tagid=; `tagname, userlist: [{userid, name}], partylist: [ids]`; only
+#   members within the app's visibility are listed);
+# - externalcontact/get: path/96315 获取客户详情 (GET ?external_userid=&cursor=; `external_contact: {external_userid,
+#   name, type, corp_name, corp_full_name, ...}, follow_user: [{userid, tags: [{group_name, tag_name, tag_id,
+#   type}], ...}]`; the app must be listed in 「客户联系 → 可调用接口的应用」).
+# Not verified: the `type` values of follow_user tags (1 企业设置 / 2 用户自定义 / 3 规则组) come from community and
+# secondary pages, not from the page itself; `next_cursor` paging (a customer followed by more than 500 members) is
+# not followed here; a tag's `partylist` (departments tagged as a whole) is not expanded by `tag_users`.
+
+
+@dataclass(frozen=True, slots=True)
+class Department:
+    id: int
+    name: str  # "" when the app may not see it
+    parentid: int  # 0 for the root department (id 1)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Department:
+        department = data.get("department") or {}
+        return cls(
+            id=int(department.get("id") or 0),
+            name=str(department.get("name") or ""),
+            parentid=int(department.get("parentid") or 0),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Tag:
+    """A directory (通讯录) tag on members; not a customer tag."""
+
+    tagid: int
+    tagname: str
+
+
+CORP_TAG = 1  # follow_user tags: 1 set by the corp (企业标签); 2 a member's own; 3 a rule group's
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalContact:
+    external_userid: str
+    name: str
+    corp_name: str  # the company's short name; "" for WeChat users and when hidden
+    tag_names: tuple[str, ...]  # the corp's customer tags (type 1) any following member set, deduplicated
+    type: int = 0  # 1 WeChat user, 2 WeCom user
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ExternalContact:
+        contact = data.get("external_contact") or {}
+        names: dict[str, None] = {}
+        for follow in data.get("follow_user") or ():
+            for tag in (follow or {}).get("tags") or ():
+                name = str((tag or {}).get("tag_name") or "")
+                if name and int(tag.get("type") or 0) == CORP_TAG:
+                    names[name] = None
+        return cls(
+            external_userid=str(contact.get("external_userid") or ""),
+            name=str(contact.get("name") or ""),
+            corp_name=str(contact.get("corp_name") or contact.get("corp_full_name") or ""),
+            tag_names=tuple(names),
+            type=int(contact.get("type") or 0),
+        )
+
+
 # --- clients -------------------------------------------------------------------------------------------------------
 
 
@@ -410,6 +478,27 @@ class WeComClient(TokenApi):
 
     def user_get(self, userid: str) -> User:
         return User.from_json(self.call("GET", "user/get", query={"userid": userid}))
+
+    def department_get(self, department_id: int) -> Department:
+        """department/get; 60123 for an unknown department, 60011 outside the app's visibility."""
+        return Department.from_json(self.call("GET", "department/get", query={"id": int(department_id)}))
+
+    def tag_list(self) -> tuple[Tag, ...]:
+        data = self.call("GET", "tag/list")
+        return tuple(
+            Tag(tagid=int(t.get("tagid") or 0), tagname=str(t.get("tagname") or "")) for t in data.get("taglist") or ()
+        )
+
+    def tag_users(self, tagid: int) -> tuple[str, ...]:
+        """The UserIDs tag/get lists for a tag (members within the app's visibility); 40068 for an unknown tag."""
+        data = self.call("GET", "tag/get", query={"tagid": int(tagid)})
+        return tuple(str(u.get("userid")) for u in data.get("userlist") or () if u.get("userid"))
+
+    def external_contact_get(self, external_userid: str) -> ExternalContact:
+        """externalcontact/get; 40096 / 84061 when no member of the corp has this customer, 60011 / 48002 without the
+        customer-contact permission."""
+        data = self.call("GET", "externalcontact/get", query={"external_userid": external_userid})
+        return ExternalContact.from_json(data)
 
     def webhook_send(self, key: str, payload: Message | Mapping[str, Any]) -> None:
         """A group-robot message (≤ 20 per robot per minute; the outbox paces them)."""

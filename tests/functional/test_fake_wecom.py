@@ -326,6 +326,64 @@ def test_customer_group_and_archive_room_and_user(fake) -> None:
     assert call(fake, f"/cgi-bin/externalcontact/groupchat/get{q}", {"chat_id": "nope"})[1]["errcode"] == 40050
 
 
+def test_departments_tags_and_external_contacts(fake) -> None:
+    q = f"?access_token={wecom_token(fake)}"
+    fake.add_department(1, "示例公司", 0)
+    fake.add_department(2, "研发中心")
+    fake.add_user("zhangsan", "张三")
+    fake.add_tag(7, "党员", ["zhangsan", "lisi"])
+    fake.add_external_contact(
+        "wmEXT", "客户", corp_name="腾讯", tags=["VIP", {"tag_name": "自定义", "type": 2}], follow_user="zhangsan"
+    )
+
+    _, root = call(fake, f"/cgi-bin/department/get{q}&id=1")
+    _, department = call(fake, f"/cgi-bin/department/get{q}&id=2")
+    _, tags = call(fake, f"/cgi-bin/tag/list{q}")
+    _, members = call(fake, f"/cgi-bin/tag/get{q}&tagid=7")
+    _, contact = call(fake, f"/cgi-bin/externalcontact/get{q}&external_userid=wmEXT")
+
+    assert (root["department"]["id"], root["department"]["name"], root["department"]["parentid"]) == (1, "示例公司", 0)
+    assert (department["department"]["id"], department["department"]["parentid"]) == (2, 1)
+    assert tags["taglist"] == [{"tagid": 7, "tagname": "党员"}]
+    assert members["tagname"] == "党员"
+    assert members["userlist"] == [{"userid": "zhangsan", "name": "张三"}, {"userid": "lisi", "name": "lisi"}]
+    assert members["partylist"] == []
+    external = contact["external_contact"]
+    assert (external["external_userid"], external["name"], external["corp_name"], external["type"]) == (
+        "wmEXT",
+        "客户",
+        "腾讯",
+        2,
+    )
+    [follow] = contact["follow_user"]
+    assert follow["userid"] == "zhangsan"
+    assert [(t["tag_name"], t["type"]) for t in follow["tags"]] == [("VIP", 1), ("自定义", 2)]
+    assert all(t["tag_id"] for t in follow["tags"])
+
+
+def test_a_wechat_customer_has_no_company(fake) -> None:
+    q = f"?access_token={wecom_token(fake)}"
+    fake.add_external_contact("wmWX", "微信用户")
+
+    _, contact = call(fake, f"/cgi-bin/externalcontact/get{q}&external_userid=wmWX")
+
+    assert contact["external_contact"]["type"] == 1
+    assert "corp_name" not in contact["external_contact"]
+    assert contact["follow_user"][0]["tags"] == []
+
+
+def test_directory_reads_of_unknown_ids_answer_the_documented_errors(fake) -> None:
+    q = f"?access_token={wecom_token(fake)}"
+
+    assert call(fake, f"/cgi-bin/department/get{q}&id=99")[1]["errcode"] == 60123
+    assert call(fake, f"/cgi-bin/department/get{q}&id=abc")[1]["errcode"] == 40035
+    assert call(fake, f"/cgi-bin/tag/get{q}&tagid=99")[1]["errcode"] == 40068
+    assert call(fake, f"/cgi-bin/externalcontact/get{q}&external_userid=wmNOBODY")[1]["errcode"] == 40096
+    assert call(fake, f"/cgi-bin/externalcontact/get{q}")[1]["errcode"] == 41035
+    assert call(fake, "/cgi-bin/tag/list")[1]["errcode"] == 41001  # a token is required
+    assert call(fake, f"/cgi-bin/tag/list{q}")[1] == {"errcode": 0, "errmsg": "ok", "taglist": []}
+
+
 # --- robot, Official Account ---------------------------------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ read timeout of 0.1 s and threads parked on events.
 from __future__ import annotations
 
 import io
+import json
 import logging
 import socket
 import threading
@@ -23,7 +24,10 @@ from chalicelib.wecom import errors
 from chalicelib.wecom.client import (
     AppChat,
     Button,
+    Department,
+    ExternalContact,
     Markdown,
+    Tag,
     TemplateCard,
     Text,
     TextCard,
@@ -490,6 +494,139 @@ def test_user_get(client, fake) -> None:
     assert fake.requests("/cgi-bin/user/get")[-1].query["userid"] == "zhangsan"
     assert (user.userid, user.name, user.department, user.is_leader_in_dept) == ("zhangsan", "张三", (2, 3), (1, 0))
     assert (user.main_department, user.position, user.status) == (2, "经理", 1)
+
+
+def test_department_get(client, fake) -> None:
+    fake.add_department(2, "广州研发中心", 1)
+    fake.add_department(1, "示例公司", 0)
+
+    department = client.department_get(2)
+    root = client.department_get(1)
+
+    assert fake.requests("/cgi-bin/department/get")[0].query["id"] == "2"
+    assert department == Department(id=2, name="广州研发中心", parentid=1)
+    assert root == Department(id=1, name="示例公司", parentid=0)
+
+
+def test_department_without_a_name_the_app_may_see(client, fake) -> None:
+    # 代开发 apps without the grant get ids only: the record says "" rather than failing.
+    fake.inject("/cgi-bin/department/get", Fault(body='{"errcode":0,"errmsg":"ok","department":{"id":5,"parentid":2}}'))
+
+    assert client.department_get(5) == Department(id=5, name="", parentid=2)
+
+
+def test_unknown_department_is_permanent(client) -> None:
+    with pytest.raises(PermanentError) as raised:
+        client.department_get(404)
+
+    assert raised.value.errcode == 60123
+    assert raised.value.api == "wecom:department/get"
+
+
+def test_tag_list_and_tag_users(client, fake) -> None:
+    fake.add_user("zhangsan", "张三")
+    fake.add_tag(1, "党员", ["zhangsan", "lisi"])
+    fake.add_tag(12, "值班", [])
+
+    tags = client.tag_list()
+    users = client.tag_users(1)
+
+    assert tags == (Tag(tagid=1, tagname="党员"), Tag(tagid=12, tagname="值班"))
+    assert users == ("zhangsan", "lisi")
+    assert client.tag_users(12) == ()
+    assert fake.requests("/cgi-bin/tag/get")[0].query["tagid"] == "1"
+    assert set(fake.requests("/cgi-bin/tag/list")[0].query) == {"access_token"}
+
+
+def test_tag_users_from_the_documented_answer(client, fake) -> None:
+    # path/90349: tagname, userlist [{userid, name}], partylist [ids] (departments are not expanded into users).
+    documented = (
+        '{"errcode":0,"errmsg":"ok","tagname":"乒乓球协会","userlist":[{"userid":"zhangsan","name":"李四"}],'
+        '"partylist":[2]}'
+    )
+    fake.inject("/cgi-bin/tag/get", Fault(body=documented))
+
+    assert client.tag_users(1) == ("zhangsan",)
+
+
+def test_unknown_tag_is_permanent(client) -> None:
+    with pytest.raises(PermanentError) as raised:
+        client.tag_users(404)
+
+    assert raised.value.errcode == 40068
+
+
+def test_external_contact_get_from_the_documented_answer(client, fake) -> None:
+    # path/96315, trimmed: corp tags (type 1) of every following member, deduplicated; a member's own tags (type 2)
+    # and rule-group tags (type 3) are not the corp's customer tags.
+    documented = {
+        "errcode": 0,
+        "errmsg": "ok",
+        "external_contact": {
+            "external_userid": "woAJ2GCAAAXtWyujaWJHDDGi0mACHAAA",
+            "name": "李四",
+            "position": "Manager",
+            "corp_name": "腾讯",
+            "corp_full_name": "腾讯科技有限公司",
+            "type": 2,
+            "gender": 1,
+        },
+        "follow_user": [
+            {
+                "userid": "rocky",
+                "remark": "李部长",
+                "tags": [
+                    {"group_name": "标签分组名称", "tag_name": "标签名称", "tag_id": "etAJ2GCAAA", "type": 1},
+                    {"group_name": "", "tag_name": "自定义标签", "type": 2},
+                    {"group_name": "规则组标签", "tag_name": "规则组标签", "tag_id": "stAJ2GCAAA", "type": 3},
+                ],
+            },
+            {
+                "userid": "tommy",
+                "tags": [
+                    {"group_name": "等级", "tag_name": "VIP", "tag_id": "etVIP", "type": 1},
+                    {"group_name": "标签分组名称", "tag_name": "标签名称", "tag_id": "etAJ2GCAAA", "type": 1},
+                ],
+            },
+        ],
+        "next_cursor": "",
+    }
+    fake.inject("/cgi-bin/externalcontact/get", Fault(body=json.dumps(documented, ensure_ascii=False)))
+
+    contact = client.external_contact_get("woAJ2GCAAAXtWyujaWJHDDGi0mACHAAA")
+
+    assert fake.requests("/cgi-bin/externalcontact/get")[0].query["external_userid"] == (
+        "woAJ2GCAAAXtWyujaWJHDDGi0mACHAAA"
+    )
+    assert contact == ExternalContact(
+        external_userid="woAJ2GCAAAXtWyujaWJHDDGi0mACHAAA",
+        name="李四",
+        corp_name="腾讯",
+        tag_names=("标签名称", "VIP"),
+        type=2,
+    )
+
+
+def test_external_contact_get_from_the_fake_registry(client, fake) -> None:
+    fake.add_external_contact("wmWECHAT", "微信用户", tags=["老客户"], follow_user="zhangsan")
+
+    contact = client.external_contact_get("wmWECHAT")
+
+    assert (contact.name, contact.corp_name, contact.tag_names, contact.type) == ("微信用户", "", ("老客户",), 1)
+
+
+@pytest.mark.parametrize(("errcode", "kind"), [(40096, PermanentError), (84061, PermanentError),
+                                               (60011, PermanentError), (48002, ConfigurationError)])  # fmt: skip
+def test_external_contact_failures_are_permanent(client, fake, errcode, kind) -> None:
+    fake.add_external_contact("wmKNOWN", "客户")
+    if errcode != 40096:
+        fake.fail("/cgi-bin/externalcontact/get", errcode)
+
+    with pytest.raises(kind) as raised:
+        client.external_contact_get("wmKNOWN" if errcode != 40096 else "wmUNKNOWN")
+
+    assert raised.value.errcode == errcode
+    assert not raised.value.retryable
 
 
 def test_any_other_api_through_call(client, fake) -> None:
