@@ -1,10 +1,11 @@
 """Commands, the same over the app chat, the bot (1:1, or @-mentioned in a group) and the Official Account, answered
 1:1 as the passive reply. Pure: no I/O, no clock; the ledger is read only through the Context's callables.
 
-Members: 帮助, 改昵称, 免打扰, 群规 [条款], 我的记录, 为什么. Admins (the tenant's admins): 记录 @成员, 豁免 ID 原因,
-已缴 ID, 确认 ID, 警告 @成员 条款 说明, 影子报告 (chalicelib/rules/commands_admin.py); from anyone else a polite
-refusal, audited. Personal answers and admin commands never go into a group: the bot's reply to an @-mention is seen
-by the whole group, so there they get a pointer to the 1:1 chat instead.
+Members: 帮助, 改昵称, 免打扰, 群规 [条款], 我的记录, 为什么, 同意 (accepting the rules when the welcome asks).
+Admins (the tenant's admins): 记录 @成员, 豁免 ID 原因, 已缴 ID, 确认 ID, 警告 @成员 条款 说明, 影子报告
+(chalicelib/rules/commands_admin.py); from anyone else a polite refusal, audited. Personal answers and admin commands
+never go into a group: the bot's reply to an @-mention is seen by the whole group, so there they get a pointer to the
+1:1 chat instead.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ def _answer(event: MessagePosted, parsed: Parsed | None, context: Context) -> li
         return [ReplyToMember(text=text, clause=clause)]
     if command == "群规":
         return commands_member.rules(event, parsed.rest, context)
+    if command == "同意":
+        return commands_member.accept(event, context)
     if command in _PERSONAL:
         if in_group:
             return [ReplyToMember(text=texts.private_only(command))]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chalicelib.decisions import Decision, ReplyToMember
+from chalicelib.decisions import Audit, Decision, ReplyToMember
 from chalicelib.events import MessagePosted
 from chalicelib.rules.commands_parse import MANUAL_PREFIX, clause_of, clause_ref, label_of
 from chalicelib.rules.context import Context
@@ -30,6 +30,17 @@ def rules(event: MessagePosted, rest: str, context: Context) -> list[Decision]:
         if rule.clause not in items:
             items[rule.clause] = (clause_label(rule.clause), rule.quote or clause_text(rule.clause))
     return [ReplyToMember(text=texts.rule_list(list(items.values())))]
+
+
+def accept(event: MessagePosted, context: Context) -> list[Decision]:
+    """同意: the member accepts the rules the welcome sent them (篇三 5 认可本群“群规”). Kept in the audit trail with
+    the policy version they accepted, so an admin can later show who accepted which rules."""
+    where = event.chat_id or "1:1"
+    detail = f"{where} {context.policy.id}@{context.policy.version}"
+    return [
+        ReplyToMember(text=texts.ACCEPTED),
+        Audit(actor=event.sender, action="accepted rules", detail=detail, at=event.at),
+    ]
 
 
 def _one_clause(reference: str, context: Context) -> Decision:

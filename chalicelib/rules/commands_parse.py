@@ -33,6 +33,9 @@ WORDS: dict[str, str] = {
     "确认": "确认",
     "警告": "警告",
     "影子报告": "影子报告",
+    # Accepting the rules when the welcome asks (篇三 5 认可本群“群规”). Not 收到: that is how members acknowledge a
+    # leader's task or a notice in the group (ack_terms), and must stay group talk.
+    "同意": "同意",
 }
 ADMIN_COMMANDS = frozenset({"记录", "豁免", "已缴", "确认", "警告", "影子报告"})
 
@@ -50,6 +53,7 @@ _GLUED = {
     "豁免": _ENTRY_ID,
     "已缴": _ENTRY_ID,
     "确认": _ENTRY_ID,
+    "同意": re.compile(r"(遵守)?(本群)?群规"),
 }
 
 

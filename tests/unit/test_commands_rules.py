@@ -224,6 +224,29 @@ def test_nickname_and_mute_answers_are_unchanged():
     assert reply_of(run("免打扰", context())) == texts.MUTE
 
 
+@pytest.mark.parametrize("text", ["同意", "同意。", "同意！", "同意群规", "同意遵守群规", "同意 我会遵守"])
+def test_a_member_accepts_the_rules_with_a_thank_you_and_an_audit_entry(text):
+    decisions = run(text, context(policy="classmates_575"))
+    assert reply_of(decisions) == texts.ACCEPTED
+    [audit] = only(decisions, Audit)
+    assert audit == Audit(actor="lisi", action="accepted rules", detail="1:1 classmates_575@1", at=NOW)
+
+
+def test_accepting_in_a_group_names_the_group():
+    decisions = run("同意", context(), chat="wrClass")
+    [audit] = only(decisions, Audit)
+    assert audit.detail == "wrClass default@1"
+    assert only(decisions, RecordActivity)
+
+
+@pytest.mark.parametrize("text", ["同意吗", "同意你的看法", "收到"])
+def test_talk_that_starts_like_accepting_is_not_accepting(text):
+    # 收到 stays an acknowledgement (ack_terms): it is never taken as accepting the rules.
+    decisions = run(text, context())
+    assert reply_of(decisions) == texts.HELP
+    assert not only(decisions, Audit)
+
+
 # ---- where and by whom ----
 
 
