@@ -64,7 +64,7 @@ class PlatformReader(Protocol):
 class FactsSource(Protocol):
     """Joins a member as the platform lists them with the directory (chalicelib.directory.Directory)."""
 
-    def facts(self, tenant: str, member: MemberFacts) -> MemberFacts: ...
+    def facts_all(self, tenant: str, members: Iterable[MemberFacts]) -> list[MemberFacts]: ...
     def known_staff(self, tenant: str) -> list[MemberFacts]: ...
 
 
@@ -189,7 +189,7 @@ class Reconciler:
         source = self._facts(tenant)
         snapshot = GroupSnapshot(
             **{name: getattr(read, name) for name in read._fields if name != "members"},
-            members=tuple(source.facts(tenant_id, member) for member in read.members),
+            members=tuple(source.facts_all(tenant_id, read.members)),
         )
         stored = _roster(tenant_id, chat_id)
         found = diff(snapshot, stored)

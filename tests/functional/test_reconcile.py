@@ -72,6 +72,7 @@ def cli(*args: str) -> None:
 def fake(clock) -> Iterator[FakeWeCom]:
     server = FakeWeCom(clock=clock).start()
     server.add_app(CORP_ID, "app-secret")
+    server.add_department(1, "总公司", 0)
     server.add_department(2, "销售部", 1)
     server.add_department(3, "财务部", 1)
     for userid, name, department, position in (
@@ -253,7 +254,7 @@ def test_a_member_who_leaves_and_rejoins_is_one_member(tenant, fake, reconciler,
     items = [item for item in roster("wrC").values() if item.member == "wangwu"]
     assert len(items) == 1
     assert (items[0].present, items[0].joins, items[0].joined_at) == (True, 2, NOW + 500)
-    assert any("欢迎回来" in text for text in messages_to("wangwu"))
+    assert any("欢迎回" in text for text in messages_to("wangwu"))  # welcomed back, not as a stranger
     # Still one member on the ledger, with the one warning.
     assert len([entry for entry in ledger() if entry.member == "wangwu"]) == 1
 

@@ -51,7 +51,8 @@ def test_pian4_voice_over_the_weekly_budget_gets_one_gentle_nudge(tenant, direct
         assert all("RecordVoice" in k for k in kinds)
         assert ["RemindMember" in k for k in kinds] == [False] * 5 + [True, False]  # per_week 5: the 6th, once
         [nudge] = reminders(member)
-        assert "6条语音" in nudge and "篇四 三(4)" in nudge
+        assert "6条语音" in nudge
+        assert "篇四 三(4)" in nudge
         counter = VoiceCounter.get("T#acme", f"VOICE#{chat}#{member}#{start:012d}")
         assert len(counter.msg_ids) == 7
         # The next week starts again from zero.
