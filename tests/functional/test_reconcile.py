@@ -358,3 +358,85 @@ def test_required_members_missing_are_reported_once_until_that_changes(
     add_to_fake(fake, "wrC", member("dianzhang", at=NOW + HOUR + 5, invitor="owner1", nickname="销售部-钱店长"), "v2")
     reconciler.reconcile("acme", "wrC", NOW + 2 * HOUR)
     assert list(GroupRecord.get("T#acme", "GROUP#wrC").required_missing) == []
+
+
+# ------------------------------------------------------------------------------- every kind where the clause applies
+
+
+class Platform:
+    """One group of one kind in the fake WeCom, changed the way members change it."""
+
+    def __init__(self, fake: FakeWeCom, kind: str, chat: str) -> None:
+        self.fake, self.kind, self.chat = fake, kind, chat
+
+    def create(self, name: str, members: list[str], at: int) -> None:
+        if self.kind == "customer":
+            self.fake.add_customer_group(self.chat, name, "owner1", [member(m, at=at) for m in members])
+        elif self.kind == "appchat":
+            self.fake.add_appchat(self.chat, name, "owner1", members)
+        else:
+            self.fake.add_archive_room(self.chat, name, "owner1", [(m, at) for m in members])
+
+    def join(self, userid: str, at: int, invitor: str = "lisi") -> None:
+        if self.kind == "customer":
+            add_to_fake(self.fake, self.chat, member(userid, at=at, invitor=invitor), f"v{at}")
+        elif self.kind == "appchat":
+            self.fake.appchats[self.chat]["userlist"].append(userid)
+        else:
+            self.fake.archive_rooms[self.chat]["members"].append({"memberid": userid, "jointime": at})
+
+    def leave(self, userid: str) -> None:
+        if self.kind == "customer":
+            group = self.fake.customer_groups[self.chat]
+            group["member_list"] = [m for m in group["member_list"] if m["userid"] != userid]
+        elif self.kind == "appchat":
+            self.fake.appchats[self.chat]["userlist"].remove(userid)
+        else:
+            room = self.fake.archive_rooms[self.chat]
+            room["members"] = [m for m in room["members"] if m["memberid"] != userid]
+
+    def rename(self, name: str) -> None:
+        found = {"customer": self.fake.customer_groups, "appchat": self.fake.appchats}.get(self.kind)
+        if found is None:
+            self.fake.archive_rooms[self.chat]["roomname"] = name
+        else:
+            found[self.chat]["name"] = name
+
+
+KINDS = ("customer", "appchat", "internal")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_membership_clauses_in_every_kind_of_group(kind, tenant, fake, reconciler, policy, client, peer):
+    platform = Platform(fake, kind, f"wr{kind}")
+    platform.create("项目群", ["owner1", "lisi"], at=NOW - 9000)
+    cli("group", "add", platform.chat, "--tenant", "acme", "--kind", kind, "--owner", "owner1", "--name", "项目群")
+    cli("policy", "apply", policy, "--tenant", "acme", "--group", platform.chat)
+    call = peer.app_post(change_contact_create(peer, "dianzhang", "钱店长", 2, "店长", NOW - 50), NOW)
+    assert client.http.post(call.path, body=call.body).status_code == 200
+    reconciler.reconcile("acme", platform.chat, NOW)
+    # 篇一 二(2): the store manager the directory knows is not in the group.
+    assert any("钱店长" in text for text in messages_to("boss"))
+
+    # 篇三 10 / 篇三 5: a newcomer is welcomed; an ineligible one is reported (and removed where the API can).
+    platform.join("wangwu", NOW + 100)
+    platform.join("zhaoliu", NOW + 110)
+    reconciler.reconcile("acme", platform.chat, NOW + 600)
+    assert any("欢迎" in text for text in messages_to("wangwu"))
+    assert any("赵六" in text or "zhaoliu" in text for text in messages_to("boss"))
+    removals = [item for item in outbox() if item.channel == "appchat_action" and "remove" in item.payload]
+    assert len(removals) == (1 if kind == "appchat" else 0)
+
+    # 篇二 3.7: a departure only reconciliation sees is told to the admins (how they left is unknown: no warning).
+    platform.leave("wangwu")
+    outcome = reconciler.reconcile("acme", platform.chat, NOW + 1200)
+    assert "wangwu" in outcome.left
+    assert roster(platform.chat)["wangwu"].present is False
+    assert not [entry for entry in ledger() if entry.member == "wangwu"]
+
+    # 篇三 1: a rename is reported everywhere, renamed back only in an app-created group.
+    platform.rename("闲聊群")
+    reconciler.reconcile("acme", platform.chat, NOW + 1800)
+    assert any("闲聊群" in text for text in messages_to("boss"))
+    renames = [item for item in outbox() if item.channel == "appchat_action" and "rename" in item.payload]
+    assert len(renames) == (1 if kind == "appchat" else 0)
