@@ -9,9 +9,9 @@ lower the count, and crossing again escalates again. Only active warnings count:
 and shadow entries are not warnings.
 
 Pure: the member's earlier warnings come from `recent_warnings` (default: read through `context.member_ledger`).
-The ledger keeps no severity yet, so a past warning's weight is what its rule's ladder says whenever that is
-unambiguous (see warnings_from_ledger); a warning produced by this event takes the severity of the ladder step that
-produced it.
+A ledger entry records its warning's severity; entries written before it did weigh what their rule's ladder says
+whenever that is unambiguous (see warnings_from_ledger). A warning produced by this event takes the severity of the
+ladder step that produced it.
 """
 
 from __future__ import annotations
@@ -195,8 +195,8 @@ def _serious(entry: RecordLedger, context: Context) -> bool:
 
 
 def always_serious(policy: CompiledPolicy, rule_id: str) -> bool:
-    """Whether every `warn` of the rule's ladder is serious: the weight a past warning of that rule is given while the
-    ledger does not record severity (a ladder that mixes severities counts its past warnings as normal)."""
+    """Whether every `warn` of the rule's ladder is serious: the weight of a past warning of that rule written before
+    the ledger recorded severity (a ladder that mixes severities counts such warnings as normal)."""
     rule = next((rule for rule in policy.rules if rule.id == rule_id), None)
     if rule is None:
         return False
@@ -210,7 +210,8 @@ def warnings_from_ledger(entries: Iterable[LedgerEntry], policy: CompiledPolicy,
             entry_id=entry.entry_id,
             at=int(entry.at),
             rule=entry.rule,
-            serious=always_serious(policy, entry.rule),
+            # Entries written since the ledger records severity carry it; older ones fall back to the rule's ladder.
+            serious=entry.severity == "serious" if entry.severity else always_serious(policy, entry.rule),
         )
         for entry in entries
         if entry.kind == "warning" and entry.status == "active" and int(entry.at) >= since

@@ -286,12 +286,18 @@ def test_each_member_is_weighed_on_their_own() -> None:
 
 
 def entry(
-    entry_id: str, rule: str, *, age_days: float = 1, kind: str = "warning", status: str = "active"
+    entry_id: str,
+    rule: str,
+    *,
+    age_days: float = 1,
+    kind: str = "warning",
+    status: str = "active",
+    severity: str | None = None,
 ) -> LedgerEntry:
     at = NOW - int(age_days * DAY)
     return LedgerEntry(
         "T#acme", f"LEDGER#{at:012d}#{entry_id}", entry_id=entry_id, kind=kind, member="lisi", group=CHAT, rule=rule,
-        clause="…", status=status, at=at,
+        clause="…", status=status, at=at, severity=severity,
     )  # fmt: skip
 
 
@@ -309,6 +315,14 @@ def test_earlier_warnings_are_read_from_the_ledger_with_their_rules_weight() -> 
         message(), context(ledger=ledger), [warning("content.illegal")], roles_of=lambda member: frozenset()
     )
     assert kinds(decisions) == ["AlertAdmins"]
+
+
+def test_a_recorded_severity_outweighs_the_rules_ladder() -> None:
+    # content.illegal's ladder warns plainly, but an entry that says it was serious (a policy edited since, or a
+    # mixed ladder's serious step) weighs as serious; one that says normal weighs 1 even on an all-serious rule.
+    ledger = [entry("L1", "content.illegal", severity="serious"), entry("L2", "content.harmful", severity="normal")]
+    found = escalation.warnings_from_ledger(ledger, shipped("art_elite"), NOW - 30 * DAY)
+    assert [(w.entry_id, w.serious) for w in found] == [("L1", True), ("L2", False)]
 
 
 def test_replaying_an_event_decides_the_same() -> None:
