@@ -165,9 +165,10 @@ ACCEPT_ASK = "请阅读后回复“同意”，表示认可并遵守本群群规
 
 
 def welcome(*, group_name: str, greeting: str, rejoin: bool, summary: str, ask_to_accept: bool) -> str:
-    hello = greeting or (f"欢迎回到{_named(group_name)}！" if rejoin else f"欢迎加入{_named(group_name)}！")
-    if rejoin and greeting:
-        hello = f"欢迎回来！{greeting}"
+    if rejoin:
+        hello = "欢迎回来！" + (greeting or f"您已重新加入{_named(group_name)}。")
+    else:
+        hello = greeting or f"欢迎加入{_named(group_name)}！"
     parts = [hello]
     if summary:
         parts.append(summary)

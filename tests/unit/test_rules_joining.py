@@ -311,7 +311,7 @@ def test_a_rejoining_member_is_welcomed_back() -> None:
     hello, brief = decide(context(STAFF, policy="classmates_575", states=states), "zhangsan")
     assert isinstance(hello, RemindMember)
     assert isinstance(brief, RemindMember)
-    assert hello.what.startswith("欢迎回到群聊“同学群”！")
+    assert hello.what.startswith("欢迎回来！您已重新加入群聊“同学群”。\n本群群规")
     assert brief.what.startswith("您邀请的 张三（zhangsan） 重新加入了群聊“同学群”。")
     greeted = policy_of(welcome(message="同学你好，欢迎！"))
     (again,) = decide(context(STAFF, policy=greeted, states=states), "zhangsan")
