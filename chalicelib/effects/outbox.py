@@ -66,6 +66,8 @@ def messages_for(event: Event, decisions: Iterable[Decision], timezone: str) -> 
 
 
 def _ref(decision: Decision) -> str:
+    if isinstance(decision, RemoveMember):
+        return decision.member  # two removals from one group in one event are two actions
     return str(getattr(decision, "ref", "") or "")
 
 

@@ -440,3 +440,19 @@ def test_membership_clauses_in_every_kind_of_group(kind, tenant, fake, reconcile
     assert any("闲聊群" in text for text in messages_to("boss"))
     renames = [item for item in outbox() if item.channel == "appchat_action" and "rename" in item.payload]
     assert len(renames) == (1 if kind == "appchat" else 0)
+
+
+def test_two_ineligible_newcomers_of_one_reading_are_both_removed(tenant, fake, reconciler, policy):
+    fake.add_appchat("wrApp", "项目群", "owner1", ["owner1", "lisi"])
+    cli("group", "add", "wrApp", "--tenant", "acme", "--kind", "appchat", "--owner", "owner1", "--name", "项目群")
+    cli("policy", "apply", policy, "--tenant", "acme", "--group", "wrApp")
+    fake.add_user("sunqi", "孙七", department=[3])
+    reconciler.reconcile("acme", "wrApp", NOW)
+    fake.appchats["wrApp"]["userlist"] += ["zhaoliu", "sunqi"]  # both 财务部
+    reconciler.reconcile("acme", "wrApp", NOW + 600)
+    removed = [
+        json.loads(json.loads(item.payload)["action"]["content"])["member"]
+        for item in outbox()
+        if item.channel == "appchat_action"
+    ]
+    assert sorted(removed) == ["sunqi", "zhaoliu"]
