@@ -88,6 +88,48 @@ def _delivered(fake: Any, to: str, already: int, timeout: float = 15.0) -> list[
     return []
 
 
+def _membership(out: Transcript, fake: Any) -> None:
+    """篇二 3.3 through reconciliation: a join whose event WeCom lost is found by reading the group, and the
+    newcomer's nickname is checked against the directory once the grace has passed."""
+    import time
+
+    from chalicelib import runtime
+    from chalicelib.policies import POLICY_DIR
+    from chalicelib.store.models import MemberActivity
+    from qungui_cli.main import main
+
+    chat = "wrSalesGroup"
+    out.scene("客户群“销售群”来了新成员，企业微信的入群事件却丢了：群规助手对账时发现了他（篇二 3.2 / 3.3）")
+    fake.add_department(1, "总公司", 0)
+    fake.add_department(2, "销售部", 1)
+    for userid, name in (("wanglaoban", "王老板"), ("lisi", "李四"), ("wangwu", "王五")):
+        fake.add_user(userid, name, department=[2])
+    now = int(time.time())
+    old = [{"userid": "wanglaoban", "join_time": now - 86400, "group_nickname": "销售部-王老板"},
+           {"userid": "lisi", "join_time": now - 86400, "group_nickname": "销售部-李四"}]  # fmt: skip
+    fake.add_customer_group(chat, "销售群", "wanglaoban", old, member_version="v1")
+    with contextlib.redirect_stdout(io.StringIO()):
+        main(["--stage", "dev", "group", "add", chat, "--tenant", TENANT, "--kind", "customer", "--owner",
+              "wanglaoban", "--name", "销售群"])  # fmt: skip
+        main(["--stage", "dev", "policy", "apply", str(POLICY_DIR / "jiushen.yaml"), "--tenant", TENANT, "--group",
+              chat])  # fmt: skip
+    reconciler = runtime.reconciler()
+    reconciler.reconcile(TENANT, chat, now)
+    out.note("第一次对账：群里原有的 2 人记入名册（老成员不算新人，不发欢迎）")
+    newcomer = {"userid": "wangwu", "join_time": now + 5, "group_nickname": "小王", "invitor": {"userid": "lisi"}}
+    fake.customer_groups[chat]["member_list"].append({"type": 1, "join_scene": 1, **newcomer})
+    fake.customer_groups[chat]["member_version"] = "v2"
+    out.say("王五", "（被李四拉进群，群昵称“小王”；企业微信没有发来入群事件）")
+    reconciler.reconcile(TENANT, chat, now + 60)
+    roster = MemberActivity.query(f"T#{TENANT}", MemberActivity.sk.startswith(f"MEMBER#{chat}#"))
+    present = [item.member for item in roster if item.present]
+    out.note(f"对账读取 groupchat/get，名册现在是：{'、'.join(sorted(present))}")
+    out.note("一小时后（昵称宽限期已过）再次对账：“小王”不符合“部门-姓名”，通讯录里他是销售部的王五")
+    reconciler.reconcile(TENANT, chat, now + 3700)
+    for text in _delivered(fake, "wangwu", 0):
+        out.note("群规助手私信王五：" + text.replace("\n", " "))
+
+
 def play(url: str, out: Transcript, fake: Any = None) -> None:
     _register_tenant()
     sender = Sender(url, keys_for(TENANT))
@@ -137,6 +179,9 @@ def play(url: str, out: Transcript, fake: Any = None) -> None:
         out.answer(sender.text("app", "我的记录", "lisi"))
         out.say("李四（私聊）", "豁免 L0000000 自己给自己豁免")
         out.answer(sender.text("app", "豁免 L0000000 自己给自己豁免", "lisi"))
+
+    if fake is not None:
+        _membership(out, fake)
 
     out.scene("有人伪造回调（签名不对）")
     forged = Sender(url, TenantKeys(TENANT, CORP_ID, MP_APP_ID, {"token": "Forged", "aes_key": AES_KEY}))

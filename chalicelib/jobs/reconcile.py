@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
@@ -120,12 +121,15 @@ class Reconciler:
         *,
         executor: Executor | None = None,
         send: Callable[[dict[str, Any]], None] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._tenants = tenants
         self._client_for = client_for
         self._facts = facts
         self._executor = executor or Executor()
         self._send = send  # fan-out: one message per group (SQS); None reconciles inline
+        # When effects are committed (outbox items fall due then); the tick is when the group was read.
+        self._clock = clock
 
     # ---------------------------------------------------------------------------------------------------- schedule
 
@@ -259,7 +263,7 @@ class Reconciler:
         if not decisions:
             return []
         for part, chunk in parts(event, decisions):
-            self._executor.commit(plan(part, chunk, None, part.at, tenant.timezone))
+            self._executor.commit(plan(part, chunk, None, self._clock(), tenant.timezone))
         return list(decisions)
 
     @staticmethod

@@ -94,6 +94,7 @@ def reconciler(directory, fake, clock) -> Reconciler:
         directory,
         client_for=platform.wecom_client,
         facts=lambda tenant: Directory(platform.wecom_client(tenant), clock=clock),
+        clock=clock,
     )
 
 
