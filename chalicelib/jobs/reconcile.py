@@ -177,7 +177,10 @@ class Reconciler:
         tenant = self._tenants.get(tenant_id)
         if tenant is None:
             return Outcome(chat_id=chat_id, status="skipped")
-        record = GroupRecord.get(keys.tenant_pk(tenant_id), keys.group_sk(chat_id), consistent_read=True)
+        try:
+            record = GroupRecord.get(keys.tenant_pk(tenant_id), keys.group_sk(chat_id), consistent_read=True)
+        except GroupRecord.DoesNotExist:
+            return Outcome(chat_id=chat_id, status="skipped")  # removed since it was queued (a purged tenant)
         view = view_of(record)
         if view.kind not in POLL_SECONDS or not is_governed(tenant, view):
             return Outcome(chat_id=chat_id, status="skipped")

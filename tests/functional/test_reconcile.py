@@ -457,3 +457,34 @@ def test_two_ineligible_newcomers_of_one_reading_are_both_removed(tenant, fake, 
         if item.channel == "appchat_action"
     ]
     assert sorted(removed) == ["sunqi", "zhaoliu"]
+
+
+def test_the_schedule_fans_due_groups_out_and_a_redelivered_message_changes_nothing(
+    tenant, fake, directory, clock, policy
+):
+    enrol_customer_group(fake, policy)
+    fake.add_appchat("wrApp", "项目群", "owner1", ["owner1", "lisi"])
+    cli("group", "add", "wrApp", "--tenant", "acme", "--kind", "appchat", "--owner", "owner1")
+    cli("group", "add", "wrOff", "--tenant", "acme", "--kind", "appchat", "--ungoverned")
+    queued: list[dict] = []
+    platform = PlatformSender(wecom_base=fake.base_url, clock=clock, sleep=lambda _: None)
+    fan_out = Reconciler(
+        directory,
+        client_for=platform.wecom_client,
+        facts=lambda t: Directory(platform.wecom_client(t), clock=clock),
+        send=queued.append,
+        clock=clock,
+    )
+    report = fan_out.run(NOW)
+    assert (report["due"], report["queued"]) == (2, 2)  # the ungoverned group is never read
+    assert sorted(m["chat_id"] for m in queued) == ["wrApp", "wrC"]
+    assert fake.requests("/cgi-bin/appchat/get") == []  # the schedule itself reads nothing from WeCom
+
+    fake.customer_groups["wrC"]["member_list"].append(member("wangwu", at=NOW - 1, invitor="lisi"))
+    for message in [*queued, *queued]:  # SQS delivers at least once
+        fan_out.reconcile(message["tenant"], message["chat_id"], message["tick"])
+    assert len([item for item in roster("wrC").values() if item.present]) == 3
+    assert roster("wrC")["wangwu"].joins == 1
+    # Reconciled just now: not due again until an event asks or the poll interval passes.
+    assert fan_out.run(NOW + 60)["due"] == 0
+    assert fan_out.reconcile("acme", "wrGone", NOW).status == "skipped"
