@@ -176,3 +176,25 @@ def test_enrolling_a_group_qungui_found_by_itself_makes_its_rules_run(table, cap
     seen = listing(capsys, "picky")["wrSeen"]
     assert (seen["enrolled"], seen["kind"], seen["notes"]) == (True, "customer", [])
     assert rules_of(seen)["nickname.format"]["status"] == "enforced"
+
+
+def test_every_membership_clause_is_named_where_it_cannot_be_enforced(tenant, capsys):
+    # Issue 6's clauses, per kind: quitting is judged only in customer groups (the event says how they left),
+    # nicknames only there, voice nowhere until the chat archive is connected; joining works everywhere.
+    for kind in ("customer", "appchat", "internal"):
+        assert cli("group", "add", f"wr{kind}", "--tenant", "acme", "--kind", kind) == 0
+        for seed in ("jiushen", "anhui_chamber"):
+            chat = f"wr{kind}{seed}"
+            assert cli("group", "add", chat, "--tenant", "acme", "--kind", kind) == 0
+            assert cli("policy", "apply", str(POLICY_DIR / f"{seed}.yaml"), "--tenant", "acme", "--group", chat) == 0
+    groups = listing(capsys)
+    for kind in ("customer", "appchat", "internal"):
+        jiushen, anhui = rules_of(groups[f"wr{kind}jiushen"]), rules_of(groups[f"wr{kind}anhui_chamber"])
+        assert jiushen["member.quit"]["status"] == ("enforced" if kind == "customer" else "partial")
+        assert anhui["nickname.format"]["status"] == ("enforced" if kind == "customer" else "unenforceable")
+        assert anhui["voice.budget"]["status"] == "unenforceable"
+        assert "会话存档" in anhui["voice.budget"]["reason"]
+        assert anhui["join.eligibility"]["status"] == "enforced"
+        assert anhui["group.name"]["status"] == ("enforced" if kind == "appchat" else "partial")
+        if kind != "customer":
+            assert jiushen["member.quit"]["reason"]
