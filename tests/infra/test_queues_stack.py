@@ -4,6 +4,7 @@ the stack deployed into moto (outputs, attributes, a poison message ending in th
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -100,6 +101,25 @@ def test_visibility_timeout_outlasts_the_consumers(stage: str, purpose: str) -> 
             f"{function} may run {timeout} s: the {purpose} queue's visibility timeout must be >= "
             f"{VISIBILITY_FACTOR * timeout} s (infra/queues.yaml), or the function's lambda_timeout lower"
         )
+
+
+def test_a_deployed_stage_reconciles_groups_from_the_sweep_queue_within_its_visibility() -> None:
+    # The consumer exists only where `make config` rendered the queue's ARN: import app as such a stage would.
+    import subprocess
+    import sys
+
+    arn = "arn:aws:sqs:cn-north-1:123456789012:qungui-prod-sweep"
+    probe = (
+        "import app, json\n"
+        "from chalice.app import SQSEventConfig\n"
+        "print(json.dumps([[s.name, s.queue_arn, s.batch_size] for s in app.app.event_sources"
+        " if isinstance(s, SQSEventConfig)]))"
+    )
+    env = {**os.environ, "QUNGUI_SWEEP_QUEUE_ARN": arn}
+    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, env=env, capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == [["reconcile_group", arn, 1]]
+    for stage in STAGES:
+        assert visibility_timeout("sweep") >= VISIBILITY_FACTOR * function_timeout(stage, "reconcile_group")
 
 
 # --- deployed into moto -----------------------------------------------------------------------------------------------
