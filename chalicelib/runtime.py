@@ -58,7 +58,7 @@ def reconciler() -> Reconciler:
         platform = PlatformSender()
         _reconciler = Reconciler(
             tenants(),
-            client_for=platform.wecom_client,
+            client_for=platform.group_reader,
             facts=lambda tenant: Directory(platform.wecom_client(tenant)),
             send=queue_sender(),
         )

@@ -24,7 +24,17 @@ from chalicelib.store import keys
 from chalicelib.store.models import TenantRecord
 
 TENANT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-SECRET_FIELDS = ("token", "aes_key", "secret", "bot_token", "bot_aes_key", "mp_token", "mp_aes_key", "mp_secret")
+SECRET_FIELDS = (
+    "token",
+    "aes_key",
+    "secret",
+    "bot_token",
+    "bot_aes_key",
+    "mp_token",
+    "mp_aes_key",
+    "mp_secret",
+    "archive_secret",
+)
 CACHE_SECONDS = 60
 REFETCH_INTERVAL = 10
 
@@ -43,6 +53,7 @@ class Secrets:
     mp_token: str = ""
     mp_aes_key: str = ""
     mp_secret: str = ""
+    archive_secret: str = ""  # 会话内容存档 Secret: msgaudit/* (internal groups' members and names)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Secrets:

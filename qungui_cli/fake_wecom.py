@@ -271,6 +271,7 @@ class FakeWeCom:
         self._serial = itertools.count(1)
         # registries (empty = accept anyone)
         self.apps: dict[str, str] = {}  # corp_id -> secret
+        self.archive_secrets: dict[str, str] = {}  # corp_id -> the chat archive's (会话内容存档) secret
         self.mp_apps: dict[str, str] = {}  # app_id -> secret
         self.users: dict[str, Json] = {}
         self.departments: dict[int, Json] = {}
@@ -351,6 +352,10 @@ class FakeWeCom:
 
     def add_app(self, corp_id: str, secret: str) -> None:
         self.apps[corp_id] = secret
+
+    def add_archive_secret(self, corp_id: str, secret: str) -> None:
+        """From now on msgaudit/* answers only tokens issued for this secret, as WeCom's chat archive does."""
+        self.archive_secrets[corp_id] = secret
 
     def add_mp_app(self, app_id: str, secret: str) -> None:
         self.mp_apps[app_id] = secret
@@ -627,7 +632,7 @@ class FakeWeCom:
             raise _Reject(41004, "corpsecret missing")
         if self.apps and corp_id not in self.apps:
             raise _Reject(40013, "invalid corpid")
-        if self.apps and self.apps[corp_id] != secret:
+        if self.apps and secret not in (self.apps[corp_id], self.archive_secrets.get(corp_id)):
             raise _Reject(40001, "invalid credential")
         # WeCom answers with the same token while it is valid.
         return self._issue("wecom", f"{corp_id}:{secret}", reuse=True)
@@ -739,7 +744,14 @@ class FakeWeCom:
                 member.pop("name", None)
         return {"group_chat": {**group, "member_list": members}}
 
-    def _msgaudit_groupchat_get(self, _: _Token | None, __: dict[str, str], body: Json) -> Json:
+    def _msgaudit_groupchat_get(self, token: _Token | None, __: dict[str, str], body: Json) -> Json:
+        if (
+            token is not None
+            and self.archive_secrets
+            and token.app.split(":", 1)[1] not in self.archive_secrets.values()
+        ):
+            # The chat archive's APIs take only its own secret's token (48002: no permission; not re-verified).
+            raise _Reject(48002, "api forbidden: use the chat archive secret")
         room = self.archive_rooms.get(str(body.get("roomid") or ""))
         if room is None:
             raise _Reject(40050, "roomid not exist")  # code not re-verified against the docs

@@ -26,6 +26,7 @@ SECRET_OPTIONS = {
     "mp_token": "mp_token",
     "mp_aes_key": "mp_aes_key",
     "mp_secret": "mp_secret",
+    "archive_secret": "archive_secret",
 }
 CALLBACK_CREDENTIALS = ("token", "aes_key", "bot_token", "bot_aes_key", "mp_token", "mp_aes_key")
 _AES_KEY = re.compile(r"^[A-Za-z0-9]{43}$")
@@ -51,6 +52,9 @@ def register(subparsers: Any) -> None:
     add.add_argument("--mp-token", help="Official Account Token (or @FILE)")
     add.add_argument("--mp-aes-key", help="Official Account EncodingAESKey (or @FILE)")
     add.add_argument("--mp-secret", help="Official Account AppSecret (or @FILE)")
+    add.add_argument(
+        "--archive-secret", help="the chat archive's (会话内容存档) Secret, to read internal groups (or @FILE)"
+    )
     add.add_argument("--mp-mode", choices=("plain", "safe"))
     add.add_argument("--mp-template-id", help="template message for followers outside the 48 h service window")
     add.add_argument(

@@ -27,6 +27,7 @@ class PlatformSender:
         self._clock = clock
         self._sleep = sleep
         self._wecom: dict[tuple[str, int], WeComClient] = {}
+        self._archive: dict[tuple[str, int], WeComClient] = {}
         self._mp: dict[tuple[str, int], Any] = {}
         self._robot: RobotClient | None = None
 
@@ -85,6 +86,23 @@ class PlatformSender:
             client = WeComClient(tenant.corp_id, tenant.agent_id, tenant.secrets.secret, base_url=self._wecom_base,
                                  clock=self._clock, sleep=self._sleep)  # fmt: skip
             self._wecom[key] = client
+        return client
+
+    def group_reader(self, tenant: Tenant, kind: str) -> WeComClient:
+        """The client that reads a group of `kind`: internal groups through the chat archive's API."""
+        return self.archive_client(tenant) if kind == "internal" else self.wecom_client(tenant)
+
+    def archive_client(self, tenant: Tenant) -> WeComClient:
+        """The chat archive's API (msgaudit/*): the same corp, its own Secret and so its own token."""
+        key = (tenant.id, tenant.generation)
+        client = self._archive.get(key)
+        if client is None:
+            if not tenant.secrets.archive_secret:
+                raise PermanentError(48002, "the tenant has no chat archive Secret (--archive-secret)", "msgaudit")
+            client = WeComClient(tenant.corp_id, tenant.agent_id or 0, tenant.secrets.archive_secret,
+                                 base_url=self._wecom_base, clock=self._clock, sleep=self._sleep,
+                                 credential="msgaudit")  # fmt: skip
+            self._archive[key] = client
         return client
 
     def _mp_client(self, tenant: Tenant) -> Any:

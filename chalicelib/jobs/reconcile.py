@@ -116,7 +116,7 @@ class Reconciler:
     def __init__(
         self,
         tenants: TenantDirectory,
-        client_for: Callable[[Tenant], PlatformReader],
+        client_for: Callable[[Tenant, str], PlatformReader],
         facts: Callable[[Tenant], FactsSource],
         *,
         executor: Executor | None = None,
@@ -185,7 +185,7 @@ class Reconciler:
         if view.kind not in POLL_SECONDS or not is_governed(tenant, view):
             return Outcome(chat_id=chat_id, status="skipped")
         try:
-            read = read_group(self._client_for(tenant), view.kind, chat_id)
+            read = read_group(self._client_for(tenant, view.kind), view.kind, chat_id)
         except PermanentError as exc:
             # Dismissed, not ours, no permission: say so in the logs, and wait a poll interval before asking again.
             log.warning("group unreadable", extra={"tenant": tenant_id, "group": chat_id, "errcode": exc.errcode})

@@ -382,14 +382,22 @@ class WeComClient(TokenApi):
         token_policy: TokenPolicy | None = None,
         clock: Clock = time.time,
         sleep: Sleep = time.sleep,
+        credential: str | None = None,
     ) -> None:
+        """`credential` names the secret in the shared token cache when it is not the app's own (e.g. "msgaudit"
+        for the chat archive's secret): every secret has its own token."""
         self.corp_id = corp_id
         self.agent_id = int(agent_id)
         self._secret = secret
         self.base_url = (base_url or wecom_api_base()).rstrip("/")
         self.http = http or JsonHttp.shared()
         self.tokens = TokenCache(
-            "wecom", f"{corp_id}:{self.agent_id}", self._fetch_token, policy=token_policy, clock=clock, sleep=sleep
+            "wecom",
+            f"{corp_id}:{credential or self.agent_id}",
+            self._fetch_token,
+            policy=token_policy,
+            clock=clock,
+            sleep=sleep,
         )
         self.robot = RobotClient(base_url=self.base_url, http=self.http)
 

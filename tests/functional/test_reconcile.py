@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from conftest import NOW
+from conftest import NOW, register
 from oracle import CORP_ID
 
 from chalicelib.directory import Directory
@@ -69,9 +69,11 @@ def cli(*args: str) -> None:
 
 
 @pytest.fixture
-def fake(clock) -> Iterator[FakeWeCom]:
+def fake(clock, tenant) -> Iterator[FakeWeCom]:
     server = FakeWeCom(clock=clock).start()
     server.add_app(CORP_ID, "app-secret")
+    server.add_archive_secret(CORP_ID, "archive-secret")
+    cli("tenant", "add", "acme", "--archive-secret", "archive-secret")
     server.add_department(1, "总公司", 0)
     server.add_department(2, "销售部", 1)
     server.add_department(3, "财务部", 1)
@@ -92,7 +94,7 @@ def reconciler(directory, fake, clock) -> Reconciler:
     platform = PlatformSender(wecom_base=fake.base_url, clock=clock, sleep=lambda _: None)
     return Reconciler(
         directory,
-        client_for=platform.wecom_client,
+        client_for=platform.group_reader,
         facts=lambda tenant: Directory(platform.wecom_client(tenant), clock=clock),
         clock=clock,
     )
@@ -470,7 +472,7 @@ def test_the_schedule_fans_due_groups_out_and_a_redelivered_message_changes_noth
     platform = PlatformSender(wecom_base=fake.base_url, clock=clock, sleep=lambda _: None)
     fan_out = Reconciler(
         directory,
-        client_for=platform.wecom_client,
+        client_for=platform.group_reader,
         facts=lambda t: Directory(platform.wecom_client(t), clock=clock),
         send=queued.append,
         clock=clock,
@@ -488,3 +490,17 @@ def test_the_schedule_fans_due_groups_out_and_a_redelivered_message_changes_noth
     # Reconciled just now: not due again until an event asks or the poll interval passes.
     assert fan_out.run(NOW + 60)["due"] == 0
     assert fan_out.reconcile("acme", "wrGone", NOW).status == "skipped"
+
+
+def test_an_internal_group_is_read_with_the_chat_archives_own_secret(tenant, fake, reconciler, policy, directory):
+    fake.add_archive_room("wrRoom", "内部群", "owner1", [("owner1", NOW - 100), ("lisi", NOW - 100)])
+    cli("group", "add", "wrRoom", "--tenant", "acme", "--kind", "internal", "--owner", "owner1")
+    assert reconciler.reconcile("acme", "wrRoom", NOW).status == "reconciled"
+    assert len(fake.requests("/cgi-bin/msgaudit/groupchat/get")) == 1
+    issued = {r.query["corpsecret"] for r in fake.requests("/cgi-bin/gettoken")}
+    assert issued == {"app-secret", "archive-secret"}  # the directory with the app's, the room with the archive's
+    # A tenant without the archive secret cannot read it: logged, marked, tried again after its poll interval.
+    register("beta")
+    cli("group", "add", "wrRoom", "--tenant", "beta", "--kind", "internal", "--owner", "owner1")
+    assert reconciler.reconcile("beta", "wrRoom", NOW).status == "unreadable"
+    assert GroupRecord.get("T#beta", "GROUP#wrRoom").reconciled_at == NOW
