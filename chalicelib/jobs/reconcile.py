@@ -51,7 +51,9 @@ MINUTE = 60
 # How often a group is read when nothing asked for it: customer groups report changes (the poll only catches lost
 # events); the others report nothing.
 POLL_SECONDS = {"customer": 60 * MINUTE, "appchat": 10 * MINUTE, "internal": 10 * MINUTE}
-MEMBERS_PER_EVENT = 20  # a join event's rules write a few items per member; a transaction holds 100
+MEMBERS_PER_EVENT = 20
+# A group first known from an event (an add_member): whoever joined just before that event is its newcomer.
+FIRST_EVENT_SLACK = 300  # a join event's rules write a few items per member; a transaction holds 100
 
 
 class PlatformReader(Protocol):
@@ -206,7 +208,7 @@ class Reconciler:
         seeded: list[MemberFacts] = []
         if view.reconciled_at is None:
             # The first reading: who was there before qungui knew the group is not a newcomer.
-            known_since = record.enrolled_at or record.first_seen_at
+            known_since = record.enrolled_at or (record.first_seen_at and record.first_seen_at - FIRST_EVENT_SLACK)
             seeded = [f for f in newcomers if not known_since or not f.joined_at or f.joined_at < known_since]
             newcomers = [f for f in newcomers if f not in seeded]
             seed = [RosterJoin(chat_id=chat_id, member=f.userid, at=f.joined_at or tick, external=f.external,
@@ -219,7 +221,10 @@ class Reconciler:
             event = MemberLeft(**self._common(tenant_id, chat_id, tick, f"left{index}"), members=tuple(batch))
             produced += self._decide(tenant, view, event, snapshot=snapshot, member_states=stored)
 
-        renamed = bool(snapshot.name) and (snapshot.name != (record.name or "") or not record.locked_name)
+        policy = policy_for(tenant, view)
+        # A changed name is judged; so is the first name read where a group_name rule has nothing to hold it to yet.
+        locks = any(rule.kind == "group_name" for rule in policy.rules) and not record.locked_name
+        renamed = bool(snapshot.name) and (snapshot.name != (record.name or "") or locks)
         if renamed:
             names = GroupNames(current=snapshot.name, stored=record.locked_name or record.name or "")
             event = GroupRenamed(**self._common(tenant_id, chat_id, tick, "name"))
@@ -228,7 +233,6 @@ class Reconciler:
                                      snapshot=snapshot, names=names)  # fmt: skip
 
         states = _roster(tenant_id, chat_id) if (found.joined or found.left) else stored
-        policy = policy_for(tenant, view)
         wants_directory = any(rule.kind == "required_members" for rule in policy.rules)
         check = GroupReconciled(**self._common(tenant_id, chat_id, tick, "check"))
         learned = UpdateGroup(

@@ -504,3 +504,24 @@ def test_an_internal_group_is_read_with_the_chat_archives_own_secret(tenant, fak
     cli("group", "add", "wrRoom", "--tenant", "beta", "--kind", "internal", "--owner", "owner1")
     assert reconciler.reconcile("beta", "wrRoom", NOW).status == "unreadable"
     assert GroupRecord.get("T#beta", "GROUP#wrRoom").reconciled_at == NOW
+
+
+def test_a_group_first_known_from_a_join_event_welcomes_that_newcomer_only(
+    tenant, fake, reconciler, policy, client, peer, clock
+):
+    # Nobody enrolled wrNew: the tenant governs all its groups, and the add_member callback is how qungui learns of it.
+    cli("policy", "apply", policy, "--tenant", "acme")
+    old = [member("owner1", at=NOW - 86400, nickname="销售部-王总"), member("lisi", at=NOW - 86400)]
+    fake.add_customer_group("wrNew", "新群", "owner1", old, member_version="v1")
+    add_to_fake(fake, "wrNew", member("wangwu", at=NOW - 1, invitor="lisi", nickname="销售部-王五"), "v2")
+    call = peer.app_post(
+        change_external_chat(peer, "wrNew", "add_member", ["wangwu"], last="v1", cur="v2", at=NOW), NOW
+    )
+    assert client.http.post(call.path, body=call.body).status_code == 200
+    record = GroupRecord.get("T#acme", "GROUP#wrNew")
+    assert (record.kind, record.enrolled_at, record.first_seen_at) == ("customer", None, NOW)
+    assert reconciler.run(NOW + 60)["reconciled"] == 1
+    assert {m: item.joins for m, item in roster("wrNew").items()} == {"owner1": 1, "lisi": 1, "wangwu": 1}
+    assert any("欢迎" in text for text in messages_to("wangwu"))
+    [brief] = messages_to("lisi")  # lisi was there before: no welcome for her, only the inviter's brief
+    assert "您邀请的" in brief
