@@ -35,6 +35,7 @@ from chalicelib.effects import state
 from chalicelib.events import Event
 from chalicelib.rules.decisions_membership import (
     AcceptGroupName,
+    GroupGone,
     NameChecked,
     RecordRequiredMissing,
     RecordVoice,
@@ -59,6 +60,7 @@ from chalicelib.store.models import (
 )
 
 MEMBERSHIP_STATE = (
+    GroupGone,
     RosterJoin,
     RosterLeave,
     NameChecked,

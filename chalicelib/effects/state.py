@@ -16,6 +16,7 @@ from pynamodb.expressions.update import Action
 from chalicelib.decisions import Decision
 from chalicelib.rules.decisions_membership import (
     AcceptGroupName,
+    GroupGone,
     NameChecked,
     RecordRequiredMissing,
     RecordVoice,
@@ -48,7 +49,7 @@ def updates_for(tenant: str, decision: Decision) -> list[Update]:
         return [_roster_leave(tenant, decision)]
     if isinstance(decision, NameChecked):
         return [_name_checked(tenant, decision)]
-    if isinstance(decision, UpdateGroup | RequestReconcile | AcceptGroupName | RecordRequiredMissing):
+    if isinstance(decision, UpdateGroup | RequestReconcile | AcceptGroupName | RecordRequiredMissing | GroupGone):
         return [_group(tenant, decision)]
     if isinstance(decision, RecordVoice):
         return [_voice(tenant, decision)]
@@ -111,16 +112,21 @@ def _name_checked(tenant: str, decision: NameChecked) -> Update:
     return item, actions
 
 
-def _group(tenant: str, decision: UpdateGroup | RequestReconcile | AcceptGroupName | RecordRequiredMissing) -> Update:
+def _group(
+    tenant: str, decision: UpdateGroup | RequestReconcile | AcceptGroupName | RecordRequiredMissing | GroupGone
+) -> Update:
     item = GroupRecord(keys.tenant_pk(tenant), keys.group_sk(decision.chat_id))
     actions: list[Action] = [GroupRecord.chat_id.set(decision.chat_id)]
     if isinstance(decision, RequestReconcile):
         actions += [
             GroupRecord.reconcile_requested_at.set(decision.at),
             GroupRecord.first_seen_at.set(GroupRecord.first_seen_at | decision.at),
+            GroupRecord.dismissed_at.remove(),  # an event from the group: it is alive
         ]
         if decision.group_kind:
             actions.append(GroupRecord.kind.set(decision.group_kind))
+    elif isinstance(decision, GroupGone):
+        actions.append(GroupRecord.dismissed_at.set(decision.at))
     elif isinstance(decision, AcceptGroupName):
         actions.append(GroupRecord.locked_name.set(decision.name))
     elif isinstance(decision, RecordRequiredMissing):

@@ -164,7 +164,7 @@ class Reconciler:
     @staticmethod
     def _due(tenant: Tenant, record: GroupRecord, tick: int) -> bool:
         view = view_of(record)
-        if view.kind not in POLL_SECONDS or not is_governed(tenant, view):
+        if view.kind not in POLL_SECONDS or not is_governed(tenant, view) or record.dismissed_at is not None:
             return False
         if view.reconciled_at is None:
             return True

@@ -61,6 +61,14 @@ class RequestReconcile(Decision):
     lost_events: bool = False  # LastMemVer differs from the version stored: an event in between never arrived
 
 
+class GroupGone(Decision):
+    """The owner dismissed the group (change_external_chat dismiss): reconciliation stops reading it. Any later event
+    from the group (a RequestReconcile) brings it back."""
+
+    chat_id: str
+    at: int
+
+
 class RosterJoin(Decision):
     """`member` is in the group from `at` (a join the reconciliation found, or one an event reported). The roster item
     is the same one a member had before leaving: a rejoin counts `joins` up, it does not make a second member."""

@@ -26,7 +26,7 @@ from chalicelib.events import (
     MemberLeft,
 )
 from chalicelib.record import Record
-from chalicelib.rules.decisions_membership import RequestReconcile, RosterJoin, RosterLeave
+from chalicelib.rules.decisions_membership import GroupGone, RequestReconcile, RosterJoin, RosterLeave
 
 if TYPE_CHECKING:
     from chalicelib.rules.context import Context
@@ -124,10 +124,12 @@ def decide(event: Event, context: Context | None) -> list[Decision]:
     neither who invited a newcomer nor their nickname nor a new name, and events can be lost. So every such callback
     asks for a reconciliation (noting a version gap: LastMemVer is not the member_version stored at the last
     reconciliation, i.e. an event in between never arrived), and only a departure is applied at once (the quit rule
-    judged it from the event's QuitScene). Joins and departures the reconciliation finds come back as events of
-    channel JOB and are applied here."""
+    judged it from the event's QuitScene); a dismissal stops the readings until the group is heard from again. Joins
+    and departures the reconciliation finds come back as events of channel JOB and are applied here."""
     if not isinstance(event, CHAT_EVENTS):
         return []
+    if isinstance(event, GroupDismissed):
+        return [GroupGone(chat_id=event.chat_id, at=event.at)]
     decisions: list[Decision] = []
     if event.channel is not Channel.JOB:
         unknown = context is None or context.group_kind == "unknown"

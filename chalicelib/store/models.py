@@ -199,7 +199,10 @@ class GroupRecord(Item):
     member_version = UnicodeAttribute(null=True)  # customer groups: groupchat/get member_version last reconciled
     member_count = NumberAttribute(null=True)
     reconciled_at = NumberAttribute(null=True)
-    reconcile_requested_at = NumberAttribute(null=True)  # an event asked for a reconciliation (lost events, joins)
+    reconcile_requested_at = NumberAttribute(null=True)
+    dismissed_at = NumberAttribute(
+        null=True
+    )  # the owner dismissed it: no longer read  # an event asked for a reconciliation (lost events, joins)
     required_missing = ListAttribute(of=UnicodeAttribute, default=list)  # required members last reported missing
     digest_sent_for = UnicodeAttribute(null=True)  # the ISO week of the last weekly digest
 

@@ -525,3 +525,28 @@ def test_a_group_first_known_from_a_join_event_welcomes_that_newcomer_only(
     assert any("欢迎" in text for text in messages_to("wangwu"))
     [brief] = messages_to("lisi")  # lisi was there before: no welcome for her, only the inviter's brief
     assert "您邀请的" in brief
+
+
+def dismissed_or_created(peer, chat: str, change: str, at: int) -> str:
+    return (
+        f"<xml><ToUserName><![CDATA[{peer.corp_id}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName>"
+        f"<CreateTime>{at}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+        "<Event><![CDATA[change_external_chat]]></Event>"
+        f"<ChatId><![CDATA[{chat}]]></ChatId><ChangeType><![CDATA[{change}]]></ChangeType></xml>"
+    )
+
+
+def test_a_dismissed_group_is_no_longer_read_until_it_is_heard_from_again(
+    tenant, fake, reconciler, policy, client, peer, clock
+):
+    enrol_customer_group(fake, policy)
+    reconciler.reconcile("acme", "wrC", NOW)
+    call = peer.app_post(dismissed_or_created(peer, "wrC", "dismiss", NOW + 10), NOW + 10)
+    assert client.http.post(call.path, body=call.body).status_code == 200
+    assert GroupRecord.get("T#acme", "GROUP#wrC").dismissed_at == NOW + 10
+    assert reconciler.run(NOW + 2 * HOUR)["due"] == 0  # past the poll interval, but gone
+    clock.now = NOW + 3 * HOUR
+    call = peer.app_post(dismissed_or_created(peer, "wrC", "create", NOW + 3 * HOUR), NOW + 3 * HOUR)
+    assert client.http.post(call.path, body=call.body).status_code == 200
+    assert GroupRecord.get("T#acme", "GROUP#wrC").dismissed_at is None
+    assert reconciler.run(NOW + 3 * HOUR + 60)["reconciled"] == 1
