@@ -3,7 +3,7 @@ per warm container (one GetItem per group a minute at most; an unknown group cos
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from pynamodb.exceptions import DoesNotExist, PynamoDBException
@@ -35,6 +35,12 @@ class GroupView(Record):
     member_version: str = ""
     reconciled_at: int | None = None
     required_missing: tuple[str, ...] = ()
+
+    def holders(self, roles: Iterable[str], tenant_admins: Iterable[str] = ()) -> tuple[str, ...]:
+        """Who holds `roles` (owner, admin, tenant_admin) in this group, in the roles' order, each once: the people an
+        alert or a digest addressed to those roles reaches."""
+        by_role = {"owner": (self.owner,) if self.owner else (), "admin": self.admins, "tenant_admin": tenant_admins}
+        return tuple(dict.fromkeys(userid for role in roles for userid in by_role.get(role, ()) if userid))
 
     def roles_of(self, member: str, tenant_admins: tuple[str, ...] = ()) -> frozenset[str]:
         """owner, admin, leader, tenant_admin: what `member` is in this group."""

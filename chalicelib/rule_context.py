@@ -23,21 +23,13 @@ DAY = 86400
 
 def build(tenant: Tenant, event: Event, group: GroupView | None, **extra: Any) -> Context:
     policy = policy_for(tenant, group)
-    owner = (group.owner,) if group and group.owner else ()
-    group_admins = group.admins if group else ()
-    admins = tuple(dict.fromkeys((*tenant.admins, *owner, *group_admins)))
-    by_role = {"owner": owner, "admin": group_admins, "tenant_admin": tenant.admins}
-    alert_to = tuple(
-        dict.fromkeys([*(u for role in policy.alerts_to for u in by_role.get(role, ())), *policy.alert_userids])
-    )
+    view = group or GroupView(chat_id="")  # a 1:1 message: no owner, no group admins
+    admins = view.holders(("tenant_admin", "owner", "admin"), tenant.admins)
+    alert_to = tuple(dict.fromkeys((*view.holders(policy.alerts_to, tenant.admins), *policy.alert_userids)))
 
     def roles_of(member: str) -> frozenset[str]:
-        roles = group.roles_of(member, tenant.admins) if group else frozenset()
-        if member in tenant.admins:
-            roles |= {"tenant_admin"}
-        if member in policy.leader_userids:
-            roles |= {"leader"}
-        return frozenset(roles)
+        roles = view.roles_of(member, tenant.admins)
+        return roles | {"leader"} if member in policy.leader_userids else roles
 
     window_days = int((policy.escalation or {}).get("window_days", 30))
     since = event.at - window_days * DAY

@@ -191,9 +191,7 @@ class Reconciler:
         except PermanentError as exc:
             # Dismissed, not ours, no permission: say so in the logs, and wait a poll interval before asking again.
             log.warning("group unreadable", extra={"tenant": tenant_id, "group": chat_id, "errcode": exc.errcode})
-            self._commit(tenant, Tick(tenant=tenant_id, channel=Channel.JOB, event_id=f"recon:{chat_id}:{tick}:x",
-                                      at=tick, sender="sys", job="reconcile", chat_id=chat_id),
-                         [UpdateGroup(chat_id=chat_id, at=tick)])  # fmt: skip
+            self._commit(tenant, self._tick(tenant_id, chat_id, tick, "x"), [UpdateGroup(chat_id=chat_id, at=tick)])
             return Outcome(chat_id=chat_id, status="unreadable")
         source = self._facts(tenant)
         snapshot = GroupSnapshot(

@@ -95,15 +95,7 @@ def is_due(period: Period, now: float, sent_for: str | None) -> bool:
 
 def recipients(settings: DigestSettings, group: GroupView, tenant_admins: Sequence[str]) -> tuple[str, ...]:
     """The digest's recipients by the policy's roles, in role order, each once."""
-    found: list[str] = []
-    for role in settings.to:
-        if role == "owner" and group.owner:
-            found.append(group.owner)
-        elif role == "admin":
-            found += group.admins
-        elif role == "tenant_admin":
-            found += tenant_admins
-    return tuple(dict.fromkeys(userid for userid in found if userid))
+    return group.holders(settings.to, tenant_admins)
 
 
 class Report(Record):
